@@ -1,0 +1,1 @@
+"""Claims and inquiries from rights holders about outputs, with a tamper-evident log."""

@@ -1,0 +1,1 @@
+"""The ``kenri`` command line (typer + rich)."""

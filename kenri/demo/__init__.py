@@ -1,0 +1,1 @@
+"""The demo: original characters drawn by code (so the project may ship them), a catalog, grants."""

@@ -1,0 +1,131 @@
+"""``kenri demo``: register original characters from a catalog, grant, check, revoke, check."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+import kenri
+from kenri.catalog import import_catalog
+from kenri.demo.artwork import write_artwork
+
+CATALOG = [
+    {
+        "holder": "Studio Kumo",
+        "country": "JP",
+        "work": "Hoshimaru Adventures",
+        "work_titles": ["星丸の冒険", "ほしまるのぼうけん"],
+        "character": "Hoshimaru",
+        "names": ["星丸", "ほしまる", {"text": "Hoshimaru", "script": "romaji"}, "Star Boy"],
+        "descriptions": ["a cheerful yellow five-pointed star with pink cheeks and big eyes"],
+        "references": ["art/hoshimaru.png"],
+    },
+    {
+        "holder": "Studio Kumo",
+        "country": "JP",
+        "work": "Hoshimaru Adventures",
+        "character": "Kumo-chan",
+        "names": ["くもちゃん", "雲ちゃん", {"text": "Kumochan", "script": "romaji"}],
+        "descriptions": ["a small white cloud creature wearing blue boots"],
+        "references": ["art/kumo_chan.png"],
+    },
+    {
+        "holder": "Nova Comics",
+        "country": "US",
+        "work": "Captain Comet",
+        "character": "Captain Comet",
+        "names": ["キャプテン・コメット", "Cap Comet"],
+        "descriptions": ["a round-faced hero in a red cape with a yellow comet emblem"],
+        "references": ["art/captain_comet.png"],
+    },
+    {
+        "holder": "Studio Kumo",
+        "country": "JP",
+        "work": "Lantern Town",
+        "character": None,
+        "names": ["灯籠町", "Tourou-machi"],
+        "descriptions": ["a street of red paper lanterns at dusk"],
+        "references": ["art/lantern_town.png"],
+    },
+]
+
+
+def write_catalog(folder: Path) -> Path:
+    """Draw the artwork and write the demo catalog next to it."""
+    write_artwork(folder / "art")
+    path = folder / "catalog.jsonl"
+    path.write_text(
+        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in CATALOG), encoding="utf-8"
+    )
+    return path
+
+
+def run_demo(home: Path, console: Console) -> None:
+    if home.exists():
+        shutil.rmtree(home)
+    console.rule("kenri demo: consent first")
+    catalog = write_catalog(home / "catalog")
+    with kenri.open(home) as k:
+        console.print(f"data folder: {home} (SQLite, local files)")
+        first = import_catalog(k, catalog).to_dict()
+        again = import_catalog(k, catalog).to_dict()
+        console.print(
+            f"import: {first['created']} created, {len(first['errors'])} errors; "
+            f"re-import: {again['unchanged']} unchanged (idempotent)"
+        )
+        with k.transaction() as tx:
+            grid = Table(title="Registered characters")
+            for column in ("character", "work", "holder", "names"):
+                grid.add_column(column)
+            for c in tx.registry.characters():
+                names = ", ".join(n.text for n in tx.registry.names(c.work, c))
+                grid.add_row(c.name, c.work.title, c.work.holder.name, names)
+            console.print(grid)
+
+            acme = tx.registry.add_licensee("Acme Video AI", "US")
+            sakura = tx.registry.add_licensee("Sakura Gen", "JP")
+            hoshimaru = tx.registry.character("ほしまる")
+            kumo = tx.registry.character("Kumo-chan")
+            comet = tx.registry.character("Captain Comet")
+            hoshi_work = tx.registry.work("星丸の冒険")
+            now = datetime.now(UTC)
+            checks = [("before any grant", acme, hoshimaru, "generation", "US", now)]
+            tx.ledger.grant(acme, comet, ["generation"], ["*"], now - timedelta(days=30))
+            training = tx.ledger.grant(
+                sakura,
+                hoshi_work,
+                ["training"],
+                ["JP"],
+                now - timedelta(days=30),
+                now + timedelta(days=335),
+                fee="JPY 5,000,000 / year",
+                terms="demo grant",
+            )
+            checks += [
+                ("character grant", acme, comet, "generation", "US", now),
+                ("other purpose", acme, comet, "training", "US", now),
+                ("work grant covers its characters", sakura, kumo, "training", "JP", now),
+                ("outside the territory", sakura, kumo, "training", "US", now),
+                ("before the grant started", sakura, kumo, "training", "JP", now - timedelta(60)),
+            ]
+            tx.ledger.revoke(training, "holder withdrew consent", now + timedelta(seconds=1))
+            later = now + timedelta(seconds=2)
+            checks += [
+                ("after revocation", sakura, hoshimaru, "training", "JP", later),
+                ("history before revocation", sakura, hoshimaru, "training", "JP", now),
+            ]
+            console.rule("may(licensee, subject, purpose, territory, when)")
+            for label, licensee, subject, purpose, where, when in checks:
+                decision = tx.ledger.may(licensee, subject, purpose, where, when)
+                colour = "green" if decision.allowed else "red"
+                console.print(
+                    f"[bold {colour}]{decision.decision:5}[/] {label}: {licensee.name}, "
+                    f"{subject.name}, {purpose}, {where}\n      {decision.reason}",
+                    highlight=False,
+                )
+    console.print("[bold]demo finished[/]: try `kenri --home " + str(home) + " character list`")

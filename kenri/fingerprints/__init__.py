@@ -1,0 +1,1 @@
+"""Fingerprints of media (perceptual hashes, local features, learned descriptors)."""

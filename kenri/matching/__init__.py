@@ -1,0 +1,1 @@
+"""Indexes that find registered references similar to a query fingerprint."""

@@ -1,0 +1,1 @@
+"""Provenance of generated media: C2PA manifests, watermarks, the generation ledger."""

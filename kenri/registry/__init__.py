@@ -1,0 +1,1 @@
+"""The registry: rights holders, works, characters, names, descriptions, reference media."""

@@ -1,0 +1,1 @@
+"""Screening of prompts, generated media and training data against the registry."""
