@@ -137,12 +137,13 @@ def _import_line(
         entry = parse_line(line, base_dir)
         if entry is None:
             return None
-        first = seen.setdefault(entry.subject_key, number)
-        if first != number:
+        first = seen.get(entry.subject_key)
+        if first is not None:
             raise KenriError(f"same holder/work/character as line {first}: merge the two lines")
         media = [(p, probe_media(p)) for p in entry.references]  # validate before writing
         with kenri.transaction() as tx:
             status = _apply(tx.registry, entry, media)
+        seen[entry.subject_key] = number
         return LineResult(number, status, _subject_label(entry))
     except KenriError as exc:
         subject = _subject_label(entry) if entry is not None else None

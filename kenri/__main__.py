@@ -1,0 +1,3 @@
+from kenri.cli.main import app
+
+app()
