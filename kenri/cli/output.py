@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any, NoReturn
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from rich.console import Console
 from rich.table import Table
 
@@ -40,11 +41,14 @@ def fail(message: str, as_json: bool, code: int = 1) -> NoReturn:
 
 
 def guarded(as_json: bool, action: Callable[[], None]) -> None:
-    """Run a command body; a ``KenriError`` becomes a clear message and exit code 1."""
+    """Run a command body; a ``KenriError`` or database failure becomes a clear message (exit 1)."""
     try:
         action()
     except KenriError as exc:
         fail(str(exc), as_json)
+    except SQLAlchemyError as exc:  # unreachable server, wrong URL, missing schema...
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(f"database error: {detail}", as_json)
 
 
 def parse_moment(value: str | None, what: str) -> datetime | None:
