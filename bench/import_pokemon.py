@@ -43,7 +43,9 @@ def build_catalog(folder: Path) -> tuple[Path, list[Path]]:
     multilang = art.parent.parent / "names" / "pokeapi" / "pokemon_names_multilang.csv"
     if multilang.exists():
         with open(multilang, encoding="utf-8") as fh:
-            romaji = {int(r["species_id"]): r["ja-roma"] for r in csv.DictReader(fh) if r["ja-roma"]}
+            romaji = {
+                int(r["species_id"]): r["ja-roma"] for r in csv.DictReader(fh) if r["ja-roma"]
+            }
     folder.mkdir(parents=True, exist_ok=True)
     catalog = folder / "catalog.jsonl"
     images = []

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 from typing import Any, NoReturn
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from kenri.errors import KenriError
 
