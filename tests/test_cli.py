@@ -254,3 +254,14 @@ def test_console_script_and_demo(tmp_path):
     assert "demo finished" in done.stdout
     assert "history before revocation" in done.stdout
     assert (tmp_path / "h" / "demo" / "registry.sqlite").is_file()
+
+
+def test_demo_json(tmp_path):
+    result = runner.invoke(app, ["demo", "--home", str(tmp_path / "d"), "--json"])
+    assert result.exit_code == 0, result.output
+    answers = json.loads(result.stdout)
+    by_case = {a["case"]: a["decision"] for a in answers}
+    assert by_case["before any grant"] == "deny"
+    assert by_case["work grant covers its characters"] == "allow"
+    assert by_case["after revocation"] == "deny"
+    assert by_case["history before revocation"] == "allow"

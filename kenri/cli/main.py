@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import kenri
@@ -600,15 +602,19 @@ def demo(
         Path | None,
         typer.Option(help="Where the demo registry goes (default: <data folder>/demo, reset)."),
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run the end-to-end demo on embedded defaults (SQLite, local files, no server)."""
     from kenri.demo.run import run_demo
 
     def run() -> None:
         target = home or (kenri.config.Settings.resolve(state.home).home / "demo")
-        run_demo(Path(target), out)
+        if as_json:  # the narrative goes nowhere; stdout carries only the JSON answers
+            print_json(run_demo(Path(target), Console(file=io.StringIO())))
+        else:
+            run_demo(Path(target), out)
 
-    guarded(False, run)
+    guarded(as_json, run)
 
 
 # -- helpers --------------------------------------------------------------------------------

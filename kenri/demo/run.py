@@ -65,7 +65,8 @@ def write_catalog(folder: Path) -> Path:
     return path
 
 
-def run_demo(home: Path, console: Console) -> None:
+def run_demo(home: Path, console: Console) -> list[dict]:
+    """Run the demo; returns the consent questions asked and their answers."""
     if home.exists():
         shutil.rmtree(home)
     console.rule("kenri demo: consent first")
@@ -120,8 +121,20 @@ def run_demo(home: Path, console: Console) -> None:
                 ("history before revocation", sakura, hoshimaru, "training", "JP", now),
             ]
             console.rule("may(licensee, subject, purpose, territory, when)")
+            answers = []
             for label, licensee, subject, purpose, where, when in checks:
                 decision = tx.ledger.may(licensee, subject, purpose, where, when)
+                answers.append(
+                    {
+                        "case": label,
+                        "licensee": licensee.name,
+                        "subject": subject.name,
+                        "purpose": purpose,
+                        "territory": where,
+                        "at": when.isoformat(),
+                    }
+                    | decision.to_dict()
+                )
                 colour = "green" if decision.allowed else "red"
                 console.print(
                     f"[bold {colour}]{decision.decision:5}[/] {label}: {licensee.name}, "
@@ -129,3 +142,4 @@ def run_demo(home: Path, console: Console) -> None:
                     highlight=False,
                 )
     console.print("[bold]demo finished[/]: try `kenri --home " + str(home) + " character list`")
+    return answers
