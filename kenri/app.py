@@ -12,9 +12,10 @@ Every unit of work is one transaction::
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,10 @@ from kenri.consent.ledger import ConsentLedger
 from kenri.db import Database
 from kenri.registry.media import MediaStore
 from kenri.registry.registry import Registry
+
+if TYPE_CHECKING:
+    from kenri.matching.matcher import Matcher
+    from kenri.screening.media import ScreenResult, Source
 
 
 @dataclass(frozen=True)
@@ -39,12 +44,49 @@ class Kenri:
         settings.media_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.db_url)
         self.media = MediaStore(settings.media_dir)
+        self._matcher: Matcher | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Commit when the block ends normally, roll back on any exception."""
         with self.db.session() as session:
             yield Transaction(session, Registry(session, self.media), ConsentLedger(session))
+
+    @property
+    def matcher(self) -> Matcher:
+        """The media matcher over this registry's indexes (loaded on first use)."""
+        if self._matcher is None:
+            from kenri.matching.matcher import Matcher
+
+            self._matcher = Matcher(self.settings.home / "index")
+        return self._matcher
+
+    def sync_index(self) -> bool:
+        """Bring the search indexes up to date with the registry (after imports, removals)."""
+        with self.transaction() as tx:
+            return self.matcher.sync(tx.session)
+
+    def rebuild_index(self) -> int:
+        """Rebuild the search indexes from the registry's fingerprints; returns items indexed."""
+        with self.transaction() as tx:
+            return self.matcher.rebuild(tx.session)
+
+    def screen_image(self, source: Source, **options: Any) -> ScreenResult:
+        """Screen one image (path, bytes or RGB array); see ``screen_images`` for options."""
+        return next(self.screen_images([source], **options))
+
+    def screen_images(self, sources: Iterable[Source], **options: Any) -> Iterator[ScreenResult]:
+        """Screen images in order. Options: licensee, purpose ("generation"), territory,
+        top (list up to K candidates even below the review threshold), thresholds."""
+        from kenri.screening.media import screen_images
+
+        return screen_images(self, sources, **options)
+
+    def screen_video(self, source: str | os.PathLike[str], **options: Any) -> ScreenResult:
+        """Screen a video file: matches plus the segments where copies appear."""
+        from kenri.screening.media import screen_video
+
+        return screen_video(self, source, **options)
 
     def close(self) -> None:
         self.db.dispose()

@@ -38,6 +38,12 @@ reference_app = typer.Typer(help="Reference images and videos.", no_args_is_help
 licensee_app = typer.Typer(help="Licensees (AI companies).", no_args_is_help=True)
 grant_app = typer.Typer(help="Licence grants: the only way to allow use.", no_args_is_help=True)
 consent_app = typer.Typer(help="Ask the consent ledger.", no_args_is_help=True)
+screen_app = typer.Typer(
+    help="Screen images and videos against the registry.", no_args_is_help=True
+)
+index_app = typer.Typer(
+    help="The search indexes (derived from the registry).", no_args_is_help=True
+)
 for sub, name in [
     (holder_app, "holder"),
     (work_app, "work"),
@@ -46,6 +52,8 @@ for sub, name in [
     (licensee_app, "licensee"),
     (grant_app, "grant"),
     (consent_app, "consent"),
+    (screen_app, "screen"),
+    (index_app, "index"),
 ]:
     app.add_typer(sub, name=name)
 
@@ -125,6 +133,7 @@ def import_(
                 bar.update(task, completed=done, total=total)
 
             report = import_catalog(k, catalog, progress=advance)
+        k.sync_index()
         summary = report.to_dict()
         if as_json:
             print_json(summary)
@@ -351,6 +360,7 @@ def reference_add(
                     results.append(reference_view(reference) | {"created": created})
             except MediaError as exc:  # a bad file is reported; the others are still added
                 results.append({"input": str(path), "error": str(exc)})
+        k.sync_index()
         if as_json:
             print_json(results)
         else:
@@ -409,6 +419,7 @@ def reference_remove(reference: str, as_json: JsonOpt = False) -> None:
     def run() -> None:
         with state.open().transaction() as tx:
             view = reference_view(tx.registry.remove_reference(tx.registry.reference(reference)))
+        state.open().sync_index()
         _show(view, as_json, "reference")
 
     guarded(as_json, run)
@@ -591,6 +602,145 @@ def consent_check(
         else:
             colour = "green" if view["decision"] == "allow" else "red"
             out.print(f"[bold {colour}]{view['decision']}[/]: {view['reason']}", highlight=False)
+
+    guarded(as_json, run)
+
+
+# -- screening ------------------------------------------------------------------------------
+LicenseeOpt = Annotated[
+    str | None, typer.Option(help="Licensee whose grants apply (none: every match counts).")
+]
+PurposeOpt = Annotated[str, typer.Option(help="training, generation or style.")]
+TerritoryOpt = Annotated[str | None, typer.Option(help="ISO 3166 code for the grants.")]
+TopOpt = Annotated[
+    int | None, typer.Option(help="List up to K best candidates, even below the review threshold.")
+]
+ReviewOpt = Annotated[float | None, typer.Option(help="Score from which a match needs review.")]
+BlockOpt = Annotated[float | None, typer.Option(help="Score from which a match blocks.")]
+
+
+def _thresholds(review: float | None, block: float | None):
+    from kenri.matching import scoring
+    from kenri.screening.media import Thresholds
+
+    return Thresholds(
+        review if review is not None else scoring.REVIEW_THRESHOLD,
+        block if block is not None else scoring.BLOCK_THRESHOLD,
+    )
+
+
+def _print_screen(result: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(result)
+        return
+    if "error" in result:
+        err.print(f"[red]error[/] {result['input']}: {result['error']}", highlight=False)
+        return
+    colour = {"block": "red", "review": "yellow", "allow": "green"}[result["decision"]]
+    out.print(f"[bold {colour}]{result['decision']:6}[/] {result['input']}", highlight=False)
+    for match in result["matches"]:
+        grant = f" (grant {match['grant']['id']})" if match["grant"] else ""
+        who = match["character"] or match["work"]
+        out.print(
+            f"        {match['score']:.3f} {who} / {match['holder']} "
+            f"(reference {match['reference_id']}: {match['reference']}){grant}",
+            highlight=False,
+        )
+    for segment in result.get("segments") or []:
+        out.print(
+            f"        {segment['start']:.1f}-{segment['end']:.1f}s ~ {segment['reference']}"
+            f" {segment['reference_start']}-{segment['reference_end']}s",
+            highlight=False,
+        )
+
+
+@screen_app.command("image")
+def screen_image(
+    paths: Annotated[list[Path], typer.Argument(help="Image files.")],
+    licensee: LicenseeOpt = None,
+    purpose: PurposeOpt = "generation",
+    territory: TerritoryOpt = None,
+    top: TopOpt = None,
+    review_threshold: ReviewOpt = None,
+    block_threshold: BlockOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Screen images: one JSON object per input, in input order (JSON Lines with --json)."""
+
+    def run() -> None:
+        k = state.open()
+        failed = False
+        for result in k.screen_images(
+            paths,
+            licensee=licensee,
+            purpose=purpose,
+            territory=territory,
+            top=top,
+            thresholds=_thresholds(review_threshold, block_threshold),
+        ):
+            failed |= result.error is not None
+            _print_screen(result.to_dict(), as_json)
+        if failed:
+            raise typer.Exit(2)
+
+    guarded(as_json, run)
+
+
+@screen_app.command("video")
+def screen_video(
+    path: Annotated[Path, typer.Argument(help="Video file.")],
+    licensee: LicenseeOpt = None,
+    purpose: PurposeOpt = "generation",
+    territory: TerritoryOpt = None,
+    top: TopOpt = None,
+    review_threshold: ReviewOpt = None,
+    block_threshold: BlockOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Screen a video: matches and the segments where copies appear (query and reference times)."""
+
+    def run() -> None:
+        result = state.open().screen_video(
+            path,
+            licensee=licensee,
+            purpose=purpose,
+            territory=territory,
+            top=top,
+            thresholds=_thresholds(review_threshold, block_threshold),
+        )
+        _print_screen(result.to_dict(), as_json)
+        if result.error is not None:
+            raise typer.Exit(2)
+
+    guarded(as_json, run)
+
+
+@index_app.command("status")
+def index_status(as_json: JsonOpt = False) -> None:
+    """What the indexes hold, after bringing them up to date."""
+
+    def run() -> None:
+        k = state.open()
+        k.sync_index()
+        snapshot = k.matcher.snapshot
+        view = {
+            "items": snapshot.manifest.items,
+            "last_fingerprint_id": snapshot.manifest.last_fingerprint_id,
+            "codes": {name: index.ntotal for name, index in snapshot.indexes.items()},
+            "ivf": snapshot.indexes["orb"].is_ivf,
+        }
+        _show(view, as_json, "index")
+
+    guarded(as_json, run)
+
+
+@index_app.command("rebuild")
+def index_rebuild(as_json: JsonOpt = False) -> None:
+    """Rebuild the indexes from the registry's fingerprints (e.g. after a crash or restore)."""
+
+    def run() -> None:
+        items = state.open().rebuild_index()
+        _show({"items": items}, as_json, "index")
 
     guarded(as_json, run)
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -142,7 +143,7 @@ class Reference(Base):
     original_name: Mapped[str] = mapped_column(String(500))
     origin: Mapped[str] = mapped_column(String(16), default=ORIGIN_MANUAL)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     work: Mapped[Work] = relationship(lazy="joined")
     character: Mapped[Character | None] = relationship(lazy="joined")
 
@@ -179,3 +180,23 @@ class Grant(Base):
     licensee: Mapped[Licensee] = relationship(lazy="joined")
     work: Mapped[Work] = relationship(lazy="joined")
     character: Mapped[Character | None] = relationship(lazy="joined")
+
+
+class FingerprintRow(Base):
+    """A signal computed from a reference (one row per signal and frame; images have frame 0).
+
+    The search indexes in the data folder are derived from these rows and can be rebuilt from
+    them at any time (``kenri index rebuild``).
+    """
+
+    __tablename__ = "fingerprints"
+    __table_args__ = (
+        UniqueConstraint("reference_id", "signal", "frame_index", name="uq_fingerprint_frame"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference_id: Mapped[int] = mapped_column(ForeignKey("reference_media.id"), index=True)
+    signal: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    frame_index: Mapped[int] = mapped_column(Integer, default=0)
+    time_s: Mapped[float] = mapped_column(Float, default=0.0)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -19,6 +19,7 @@ from kenri.registry.models import (
     ORIGIN_MANUAL,
     Character,
     Description,
+    FingerprintRow,
     Holder,
     Licensee,
     Name,
@@ -352,7 +353,27 @@ class Registry:
         )
         self.session.add(reference)
         self.session.flush()
+        self.store_fingerprints(reference, path)
         return reference, True
+
+    def store_fingerprints(self, reference: Reference, path: Path) -> int:
+        """Compute and store every signal of a reference (at import, and on repair)."""
+        from kenri.fingerprints import fingerprint_media
+
+        rows = [
+            FingerprintRow(
+                reference_id=reference.id,
+                signal=fp.signal,
+                version=fp.version,
+                frame_index=frame_index,
+                time_s=time_s,
+                data=fp.to_bytes(),
+            )
+            for frame_index, time_s, fp in fingerprint_media(path, reference.kind)
+        ]
+        self.session.add_all(rows)
+        self.session.flush()
+        return len(rows)
 
     def reference(self, ref: int | str) -> Reference:
         ident = _as_id(ref)

@@ -1,0 +1,91 @@
+"""A faiss binary index with 64-bit ids: exact while small, inverted-file (IVF) when large.
+
+Sizes (256-bit codes, 32 bytes each plus an 8-byte id): 1M reference images x 500 local
+descriptors = 500M codes = 20 GB, which fits one 24-64 GB machine only in IVF form on disk
+(``faiss.OnDiskInvertedLists``); at 300 descriptors per reference and 1M references it is 12 GB
+in memory. Past one machine, shard by reference id across processes (each shard answers the
+same query; votes are merged), which the 64-bit id layout below already allows.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+IVF_THRESHOLD = 50_000  # codes; below this an exact (flat) search is fast enough
+
+
+def _flat(nbits: int) -> faiss.IndexBinary:
+    return faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(nbits))
+
+
+class BinaryIndex:
+    def __init__(self, nbits: int = 256, index: faiss.IndexBinary | None = None) -> None:
+        self.nbits = nbits
+        self.index = index if index is not None else _flat(nbits)
+        self.nprobe = 16
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.index.ntotal)
+
+    @property
+    def is_ivf(self) -> bool:
+        return isinstance(self.index, faiss.IndexBinaryIVF)
+
+    def add(self, codes: np.ndarray, ids: np.ndarray) -> None:
+        if len(codes) == 0:
+            return
+        codes = np.ascontiguousarray(codes, dtype=np.uint8)
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        self.index.add_with_ids(codes, ids)
+
+    def remove_range(self, start: int, stop: int) -> int:
+        """Remove every id in [start, stop); returns how many codes went."""
+        return int(self.index.remove_ids(faiss.IDSelectorRange(start, stop)))
+
+    def remove_ids(self, ids: np.ndarray) -> int:
+        if len(ids) == 0:
+            return 0
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64))
+        return int(self.index.remove_ids(selector))
+
+    def search(self, codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(distances, ids), each [n, k]; missing neighbours have id -1."""
+        if self.ntotal == 0 or len(codes) == 0:
+            empty = np.full((len(codes), k), -1, dtype=np.int64)
+            return np.full((len(codes), k), self.nbits + 1, dtype=np.int32), empty
+        if self.is_ivf:
+            self.index.nprobe = self.nprobe
+        return self.index.search(np.ascontiguousarray(codes, dtype=np.uint8), k)
+
+    def to_ivf(self, codes: np.ndarray, ids: np.ndarray) -> None:
+        """Rebuild as IVF over ``codes`` (all of them), lists sized to the collection."""
+        nlist = int(2 ** round(np.log2(max(64, 2 * np.sqrt(len(codes))))))
+        quantizer = faiss.IndexBinaryFlat(self.nbits)
+        index = faiss.IndexBinaryIVF(quantizer, self.nbits, nlist)
+        rng = np.random.default_rng(0)
+        sample = codes[rng.choice(len(codes), size=min(len(codes), nlist * 40), replace=False)]
+        index.train(np.ascontiguousarray(sample))
+        index.add_with_ids(np.ascontiguousarray(codes), np.ascontiguousarray(ids, np.int64))
+        self.index = index
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a crash leaves the old file or the new one, never half of one."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        os.close(fd)
+        try:
+            faiss.write_index_binary(self.index, tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path, nbits: int = 256) -> BinaryIndex:
+        return cls(nbits, faiss.read_index_binary(str(path)))

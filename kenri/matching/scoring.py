@@ -1,0 +1,37 @@
+"""From evidence to one score in [0, 1] (higher = more certain the picture copies the reference).
+
+The local-feature evidence is the number of RANSAC inliers; PDQ's is the Hamming distance.
+Each maps to a probability-like score with a logistic curve; the final score is the larger.
+The curves' parameters and the default thresholds are calibrated on data by
+``bench/image_copy.py --calibrate`` and recorded, with the precision they give, in
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import math
+
+# Calibrated parameters (see module docstring). inliers at which the score is 0.5, and slope.
+LOCAL_MIDPOINT = 12.0
+LOCAL_SLOPE = 0.45
+PDQ_MIDPOINT = 40.0  # Hamming distance (of 256 bits) at which the score is 0.5
+PDQ_SLOPE = 0.25
+
+REVIEW_THRESHOLD = 0.5
+BLOCK_THRESHOLD = 0.9
+
+
+def _logistic(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def local_score(inliers: int) -> float:
+    return _logistic(LOCAL_SLOPE * (inliers - LOCAL_MIDPOINT)) if inliers > 0 else 0.0
+
+
+def pdq_score(distance: int | None) -> float:
+    return 0.0 if distance is None else _logistic(PDQ_SLOPE * (PDQ_MIDPOINT - distance))
+
+
+def score_candidate(inliers: int, pdq_distance: int | None) -> float:
+    return round(max(local_score(inliers), pdq_score(pdq_distance)), 4)

@@ -1,0 +1,326 @@
+"""Screen pictures and videos against the registry, and decide under the consent ledger.
+
+A match on a work the licensee holds a grant for (for the purpose asked) does not block: the
+result says ``allow`` and names the grant. Everything else that scores at or above the block
+threshold blocks; between review and block, a person should look.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import select
+
+from kenri.errors import KenriError
+from kenri.fingerprints.imageio import load_image
+from kenri.matching import scoring
+from kenri.matching.matcher import Candidate
+from kenri.registry.models import FingerprintRow, Licensee, Reference
+
+if TYPE_CHECKING:
+    from kenri.app import Kenri, Transaction
+
+Source = str | os.PathLike[str] | bytes | np.ndarray
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    review: float = scoring.REVIEW_THRESHOLD
+    block: float = scoring.BLOCK_THRESHOLD
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.review <= self.block <= 1:
+            raise KenriError("thresholds must satisfy 0 <= review <= block <= 1")
+
+
+@dataclass
+class MediaMatch:
+    reference_id: int
+    holder: str
+    work: str
+    character: str | None
+    reference: str
+    score: float
+    evidence: dict[str, Any]
+    grant: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "holder": self.holder,
+            "work": self.work,
+            "character": self.character,
+            "reference": self.reference,
+            "reference_id": self.reference_id,
+            "score": self.score,
+            "evidence": self.evidence,
+            "grant": self.grant,
+        }
+
+
+@dataclass
+class Segment:
+    start: float
+    end: float
+    reference_id: int
+    reference: str
+    reference_start: float | None
+    reference_end: float | None
+    score: float
+    frames: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": round(self.start, 2),
+            "end": round(self.end, 2),
+            "reference": self.reference,
+            "reference_id": self.reference_id,
+            "reference_start": _round(self.reference_start),
+            "reference_end": _round(self.reference_end),
+            "score": self.score,
+            "frames": self.frames,
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+@dataclass
+class ScreenResult:
+    input: str
+    decision: str | None = None
+    matches: list[MediaMatch] = field(default_factory=list)
+    segments: list[Segment] | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.error is not None:
+            return {"input": self.input, "error": self.error}
+        data: dict[str, Any] = {
+            "input": self.input,
+            "decision": self.decision,
+            "matches": [m.to_dict() for m in self.matches],
+        }
+        if self.segments is not None:
+            data["segments"] = [s.to_dict() for s in self.segments]
+        return data
+
+
+def _label(source: Source, position: int) -> str:
+    if isinstance(source, str | os.PathLike):
+        return str(source)
+    return f"<input {position}>"
+
+
+def _evidence(candidate: Candidate) -> dict[str, Any]:
+    signal = "orb" if candidate.inliers else "pdq"
+    evidence: dict[str, Any] = {"signal": signal, "mirrored": candidate.mirrored}
+    if candidate.inliers:
+        evidence.update(
+            inliers=candidate.inliers,
+            matched_keypoints=candidate.votes,
+            reference_coverage=candidate.coverage,
+            region=candidate.region,
+        )
+    if candidate.pdq_distance is not None:
+        evidence["pdq_distance"] = candidate.pdq_distance
+    return evidence
+
+
+class Screener:
+    """One screening pass: resolves the licensee once, then screens any number of inputs."""
+
+    def __init__(
+        self,
+        app: Kenri,
+        tx: Transaction,
+        licensee: str | None,
+        purpose: str,
+        territory: str | None,
+        top: int | None,
+        thresholds: Thresholds,
+    ) -> None:
+        self.app, self.tx = app, tx
+        self.licensee: Licensee | None = tx.registry.licensee(licensee) if licensee else None
+        self.purpose, self.territory = purpose, territory
+        self.top, self.thresholds = top, thresholds
+        app.matcher.sync(tx.session)
+
+    def candidates(self, rgb: np.ndarray) -> list[Candidate]:
+        return self.app.matcher.match(self.tx.session, rgb, top=max(self.top or 0, 10))
+
+    def to_matches(self, candidates: list[Candidate]) -> list[MediaMatch]:
+        """Live references only (a retired one never matches), best first, one per reference."""
+        best: dict[int, Candidate] = {}
+        for candidate in candidates:
+            current = best.get(candidate.reference_id)
+            if current is None or candidate.score > current.score:
+                best[candidate.reference_id] = candidate
+        ranked = sorted(best.values(), key=lambda c: (-c.score, c.reference_id))
+        above = sum(c.score >= self.thresholds.review for c in ranked)
+        # Every candidate at or above the review threshold, and with --top K at least K.
+        wanted = ranked[: max(self.top or 0, above)]
+        references = self._live_references([c.reference_id for c in wanted])
+        matches = []
+        for candidate in wanted:
+            reference = references.get(candidate.reference_id)
+            if reference is None:
+                continue
+            grant = None
+            if self.licensee is not None and candidate.score >= self.thresholds.review:
+                subject = reference.character or reference.work
+                decision = self.tx.ledger.may(self.licensee, subject, self.purpose, self.territory)
+                grant = decision.to_dict()["grant"] if decision.allowed else None
+            matches.append(
+                MediaMatch(
+                    reference_id=reference.id,
+                    holder=reference.work.holder.name,
+                    work=reference.work.title,
+                    character=reference.character.name if reference.character else None,
+                    reference=reference.original_name,
+                    score=candidate.score,
+                    evidence=_evidence(candidate),
+                    grant=grant,
+                )
+            )
+        return matches
+
+    def _live_references(self, ids: list[int]) -> dict[int, Reference]:
+        if not ids:
+            return {}
+        rows = self.tx.session.scalars(
+            select(Reference).where(Reference.id.in_(ids), Reference.removed_at.is_(None))
+        ).all()
+        return {r.id: r for r in rows}
+
+    def decide(self, matches: Iterable[MediaMatch]) -> str:
+        unlicensed = [m.score for m in matches if m.grant is None]
+        if any(score >= self.thresholds.block for score in unlicensed):
+            return "block"
+        if any(score >= self.thresholds.review for score in unlicensed):
+            return "review"
+        return "allow"
+
+    def screen_image(self, source: Source, position: int = 0) -> ScreenResult:
+        label = _label(source, position)
+        try:
+            rgb = source if isinstance(source, np.ndarray) else load_image(source)
+            if (
+                rgb.ndim != 3
+                or rgb.shape[2] != 3
+                or rgb.dtype != np.uint8
+                or min(rgb.shape[:2]) < 1
+            ):
+                raise KenriError("an image array must be HxWx3 uint8 RGB")
+        except KenriError as exc:
+            return ScreenResult(label, error=str(exc))
+        matches = self.to_matches(self.candidates(rgb))
+        return ScreenResult(label, self.decide(matches), matches)
+
+    def screen_video(self, source: str | os.PathLike[str]) -> ScreenResult:
+        from kenri.fingerprints.video import SAMPLE_FPS, sample_frames
+
+        label = str(source)
+        hits: dict[int, list[tuple[float, int, float, Candidate]]] = defaultdict(list)
+        step = 1.0 / SAMPLE_FPS
+        try:
+            for frame in sample_frames(source):
+                for candidate in self.candidates(frame.rgb):
+                    if candidate.score >= self.thresholds.review:
+                        hits[candidate.reference_id].append(
+                            (frame.time_s, candidate.frame_index, candidate.score, candidate)
+                        )
+        except KenriError as exc:
+            return ScreenResult(label, error=str(exc))
+        references = self._live_references(list(hits))
+        times = self._frame_times(list(references))
+        segments: list[Segment] = []
+        best: dict[int, Candidate] = {}
+        for reference_id, frame_hits in hits.items():
+            reference = references.get(reference_id)
+            if reference is None:
+                continue
+            for run in _runs(sorted(frame_hits, key=lambda h: h[0]), gap=2.5 * step):
+                if len(run) < 2 and max(h[2] for h in run) < self.thresholds.block:
+                    continue  # one weak frame is noise, not a copied stretch
+                ref_times = [times.get((reference_id, h[1])) for h in run]
+                is_video = reference.kind == "video"
+                segments.append(
+                    Segment(
+                        start=run[0][0],
+                        end=run[-1][0] + step,
+                        reference_id=reference_id,
+                        reference=reference.original_name,
+                        reference_start=min(ref_times) if is_video else None,
+                        reference_end=(max(ref_times) + step) if is_video else None,
+                        score=round(max(h[2] for h in run), 4),
+                        frames=len(run),
+                    )
+                )
+                top_hit = max(run, key=lambda h: h[2])[3]
+                if reference_id not in best or top_hit.score > best[reference_id].score:
+                    best[reference_id] = top_hit
+        matches = self.to_matches(list(best.values()))
+        kept = {m.reference_id for m in matches}
+        segments = sorted(
+            (s for s in segments if s.reference_id in kept), key=lambda s: (s.start, -s.score)
+        )
+        return ScreenResult(label, self.decide(matches), matches, segments)
+
+    def _frame_times(self, reference_ids: list[int]) -> dict[tuple[int, int], float]:
+        if not reference_ids:
+            return {}
+        rows = self.tx.session.execute(
+            select(FingerprintRow.reference_id, FingerprintRow.frame_index, FingerprintRow.time_s)
+            .where(FingerprintRow.reference_id.in_(reference_ids))
+            .where(FingerprintRow.signal == "pdq")
+        ).all()
+        return {(r, f): t for r, f, t in rows}
+
+
+def _runs(hits: list, gap: float) -> Iterator[list]:
+    """Split time-sorted hits where the query skips more than ``gap`` seconds."""
+    run: list = []
+    for hit in hits:
+        if run and hit[0] - run[-1][0] > gap:
+            yield run
+            run = []
+        run.append(hit)
+    if run:
+        yield run
+
+
+def screen_images(
+    app: Kenri,
+    sources: Iterable[Source],
+    licensee: str | None = None,
+    purpose: str = "generation",
+    territory: str | None = None,
+    top: int | None = None,
+    thresholds: Thresholds | None = None,
+) -> Iterator[ScreenResult]:
+    """Screen each input in order; an unreadable one yields a result with ``error``."""
+    with app.transaction() as tx:
+        screener = Screener(app, tx, licensee, purpose, territory, top, thresholds or Thresholds())
+        for position, source in enumerate(sources):
+            yield screener.screen_image(source, position)
+
+
+def screen_video(
+    app: Kenri,
+    source: str | Path,
+    licensee: str | None = None,
+    purpose: str = "generation",
+    territory: str | None = None,
+    top: int | None = None,
+    thresholds: Thresholds | None = None,
+) -> ScreenResult:
+    with app.transaction() as tx:
+        screener = Screener(app, tx, licensee, purpose, territory, top, thresholds or Thresholds())
+        return screener.screen_video(source)
