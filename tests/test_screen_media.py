@@ -290,3 +290,19 @@ def test_cli_screen_image_json_lines(registry, tmp_path):
     assert lines[2]["decision"] == "allow" and len(lines[2]["matches"]) <= 2
     status = runner.invoke(cli_app, ["--home", home, "--db", db, "index", "status", "--json"])
     assert json.loads(status.stdout)["items"] == 4
+
+
+def test_large_index_path_ivf_gives_the_same_answers(registry, tmp_path, monkeypatch):
+    """Past the IVF threshold the local index is rebuilt as IVF; answers must not change."""
+    import kenri.matching.matcher as matcher_module
+
+    art = tmp_path / "catalog" / "art"
+    queries = [edits(load_image(art / f"{n}.png"))["rotate"] for n in ("hoshimaru", "kumo_chan")]
+    before = [registry.screen_image(q).matches[0].character for q in queries]
+    monkeypatch.setattr(matcher_module, "IVF_THRESHOLD", 100)
+    registry.rebuild_index()
+    assert registry.matcher.snapshot.indexes["orb"].is_ivf
+    assert [registry.screen_image(q).matches[0].character for q in queries] == before
+    with kenri.open(registry.settings.home, registry.settings.db_url) as other:
+        assert other.matcher.snapshot.indexes["orb"].is_ivf  # persisted as IVF
+        assert [other.screen_image(q).decision for q in queries] == ["block", "block"]

@@ -42,8 +42,17 @@ class LocalFeatureSignal:
         )
 
     def extract(self, rgb: np.ndarray) -> Fingerprint:
-        work = fit(rgb, self.max_side, WORK_MIN_SIDE)
-        gray = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
+        return self._from_gray(self.gray(rgb))
+
+    def extract_with_mirror(self, rgb: np.ndarray) -> tuple[Fingerprint, Fingerprint]:
+        """The image and its mirror image, from one resize (queries try both orientations)."""
+        gray = self.gray(rgb)
+        return self._from_gray(gray), self._from_gray(np.ascontiguousarray(gray[:, ::-1]))
+
+    def gray(self, rgb: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(fit(rgb, self.max_side, WORK_MIN_SIDE), cv2.COLOR_RGB2GRAY)
+
+    def _from_gray(self, gray: np.ndarray) -> Fingerprint:
         keypoints, descriptors = self._detector().detectAndCompute(gray, None)
         if descriptors is None or not keypoints:
             points = np.zeros((0, 2), np.float32)

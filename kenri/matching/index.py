@@ -17,6 +17,7 @@ import faiss
 import numpy as np
 
 IVF_THRESHOLD = 50_000  # codes; below this an exact (flat) search is fast enough
+CODES_PER_LIST = 100
 
 
 def _flat(nbits: int) -> faiss.IndexBinary:
@@ -27,7 +28,7 @@ class BinaryIndex:
     def __init__(self, nbits: int = 256, index: faiss.IndexBinary | None = None) -> None:
         self.nbits = nbits
         self.index = index if index is not None else _flat(nbits)
-        self.nprobe = 16
+        self.nprobe = 6
 
     @property
     def ntotal(self) -> int:
@@ -64,13 +65,23 @@ class BinaryIndex:
         return self.index.search(np.ascontiguousarray(codes, dtype=np.uint8), k)
 
     def to_ivf(self, codes: np.ndarray, ids: np.ndarray) -> None:
-        """Rebuild as IVF over ``codes`` (all of them), lists sized to the collection."""
-        nlist = int(2 ** round(np.log2(max(64, 2 * np.sqrt(len(codes))))))
-        quantizer = faiss.IndexBinaryFlat(self.nbits)
-        index = faiss.IndexBinaryIVF(quantizer, self.nbits, nlist)
+        """Rebuild as IVF over ``codes`` (all of them): about 100 codes per list.
+
+        The list centroids are codes drawn at random instead of k-means centres: binary k-means
+        over millions of codes takes minutes to hours, while random centroids found the same
+        copies in our measurements (docs/benchmarks.md), and build in seconds. An HNSW graph over
+        the centroids keeps the assignment step cheap however many lists there are.
+        """
+        nlist = int(2 ** round(np.log2(max(256, len(codes) / CODES_PER_LIST))))
+        nlist = min(nlist, len(codes))
         rng = np.random.default_rng(0)
-        sample = codes[rng.choice(len(codes), size=min(len(codes), nlist * 40), replace=False)]
-        index.train(np.ascontiguousarray(sample))
+        centroids = codes[rng.choice(len(codes), size=nlist, replace=False)]
+        quantizer = faiss.IndexBinaryHNSW(self.nbits, 16)
+        quantizer.add(np.ascontiguousarray(centroids))
+        index = faiss.IndexBinaryIVF(quantizer, self.nbits, nlist)
+        index.is_trained = True
+        index.own_fields = True
+        quantizer.this.disown()  # the IVF index owns its quantizer from here on
         index.add_with_ids(np.ascontiguousarray(codes), np.ascontiguousarray(ids, np.int64))
         self.index = index
 

@@ -195,7 +195,7 @@ class Matcher:
     def match(self, session: Session, rgb: np.ndarray, top: int = 10) -> list[Candidate]:
         """Candidates for one picture, best first (scores from ``scoring.score_candidate``)."""
         pdq_fp = self._query_pdq.extract(rgb)
-        local_fp = self._query_local.extract(rgb)
+        local_fp, flipped = self._query_local.extract_with_mirror(rgb)
         width = int(local_fp.arrays["size"][0])
         found: dict[Item, Candidate] = {}
 
@@ -208,7 +208,6 @@ class Matcher:
             if best is None or (best.pdq_distance or 999) > distance:
                 found[item] = Candidate(*item, score=0.0, pdq_distance=int(distance))
 
-        flipped = self._query_local.extract(np.ascontiguousarray(rgb[:, ::-1]))
         for mirrored, fp in ((False, local_fp), (True, flipped)):
             self._local_candidates(
                 session, fp.arrays["points"], fp.arrays["descriptors"], mirrored, width, found
