@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from kenri.config import Settings
 from kenri.consent.ledger import ConsentLedger
 from kenri.db import Database
+from kenri.fingerprints import reference_signals
+from kenri.fingerprints.learned import descriptor_from_config
 from kenri.registry.media import MediaStore
 from kenri.registry.registry import Registry
 
@@ -45,12 +47,15 @@ class Kenri:
         self.db = Database(settings.db_url)
         self.media = MediaStore(settings.media_dir)
         self._matcher: Matcher | None = None
+        self.descriptor = descriptor_from_config(settings.descriptor)
+        self.signals = reference_signals(self.descriptor)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Commit when the block ends normally, roll back on any exception."""
         with self.db.session() as session:
-            yield Transaction(session, Registry(session, self.media), ConsentLedger(session))
+            registry = Registry(session, self.media, self.signals)
+            yield Transaction(session, registry, ConsentLedger(session))
 
     @property
     def matcher(self) -> Matcher:
@@ -58,7 +63,7 @@ class Kenri:
         if self._matcher is None:
             from kenri.matching.matcher import Matcher
 
-            self._matcher = Matcher(self.settings.home / "index")
+            self._matcher = Matcher(self.settings.home / "index", self.descriptor)
         return self._matcher
 
     def sync_index(self) -> bool:
@@ -67,7 +72,12 @@ class Kenri:
             return self.matcher.sync(tx.session)
 
     def rebuild_index(self) -> int:
-        """Rebuild the search indexes from the registry's fingerprints; returns items indexed."""
+        """Rebuild the search indexes from the registry; returns the frames indexed.
+
+        Signals a reference lacks (a descriptor configured after its import) are computed first.
+        """
+        with self.transaction() as tx:
+            tx.registry.fill_missing_fingerprints()
         with self.transaction() as tx:
             return self.matcher.rebuild(tx.session)
 
@@ -99,7 +109,13 @@ class Kenri:
 
 
 def open(  # noqa: A001 - mirrors the builtin on purpose: kenri.open(...)
-    home: str | os.PathLike[str] | None = None, db: str | None = None
+    home: str | os.PathLike[str] | None = None,
+    db: str | None = None,
+    descriptor: str | None = None,
 ) -> Kenri:
-    """Open (and create or migrate) the registry in ``home`` / ``db``."""
-    return Kenri(Settings.resolve(home, db))
+    """Open (and create or migrate) the registry in ``home`` / ``db``.
+
+    ``descriptor`` (or ``KENRI_DESCRIPTOR``) adds a learned global descriptor: "efficientnet"
+    or the path of an ONNX model.
+    """
+    return Kenri(Settings.resolve(home, db, descriptor))

@@ -100,3 +100,58 @@ class BinaryIndex:
     @classmethod
     def load(cls, path: Path, nbits: int = 256) -> BinaryIndex:
         return cls(nbits, faiss.read_index_binary(str(path)))
+
+
+class FloatIndex:
+    """Exact inner-product search over L2-normalised vectors (cosine), with 64-bit ids.
+
+    Global descriptors are one vector per picture, so exact search stays fast far longer than
+    for local descriptors: 1M references x 1280 floats = 5 GB; past that, faiss IVF-PQ.
+    """
+
+    is_ivf = False
+
+    def __init__(self, index: faiss.Index | None = None) -> None:
+        self.index = index
+
+    @property
+    def ntotal(self) -> int:
+        return 0 if self.index is None else int(self.index.ntotal)
+
+    def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
+        if len(vectors) == 0:
+            return
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self.index is None:
+            self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
+        self.index.add_with_ids(vectors, np.ascontiguousarray(ids, dtype=np.int64))
+
+    def remove_range(self, start: int, stop: int) -> int:
+        if self.index is None:
+            return 0
+        return int(self.index.remove_ids(faiss.IDSelectorRange(start, stop)))
+
+    def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.ntotal == 0:
+            return np.zeros((len(vectors), k), np.float32), np.full((len(vectors), k), -1)
+        return self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        os.close(fd)
+        try:
+            if self.index is None:
+                Path(tmp).write_bytes(b"")
+            else:
+                faiss.write_index(self.index, tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> FloatIndex:
+        if path.stat().st_size == 0:
+            return cls()
+        return cls(faiss.read_index(str(path)))

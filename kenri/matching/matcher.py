@@ -21,11 +21,11 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kenri.fingerprints.base import Fingerprint
+from kenri.fingerprints.base import Fingerprint, Signal
 from kenri.fingerprints.local import LocalFeatureSignal
 from kenri.fingerprints.pdq import PdqSignal
 from kenri.matching import snapshot as snapshots
-from kenri.matching.index import IVF_THRESHOLD, BinaryIndex
+from kenri.matching.index import IVF_THRESHOLD, BinaryIndex, FloatIndex
 from kenri.matching.scoring import score_candidate
 from kenri.registry.models import FingerprintRow, Reference
 
@@ -66,6 +66,7 @@ class Candidate:
     inliers: int = 0
     votes: int = 0
     pdq_distance: int | None = None
+    cosine: float | None = None  # global descriptor similarity, when one is configured
     mirrored: bool = False
     region: list[list[float]] | None = None  # reference outline in query pixels (4 corners)
     coverage: float = 0.0
@@ -73,19 +74,25 @@ class Candidate:
 
 
 class Matcher:
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, descriptor: Signal | None = None) -> None:
         self.index_dir = index_dir
-        self.snapshot = snapshots.load(index_dir, SIGNALS) or self._empty()
+        self.descriptor = descriptor
+        self.signals = dict(SIGNALS)
+        if descriptor is not None:
+            self.signals[descriptor.name] = descriptor.version
+        self.snapshot = snapshots.load(index_dir, self.signals, {LOCAL, PDQ}) or self._empty()
         self._points: OrderedDict[Item, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._query_local = LocalFeatureSignal(QUERY_FEATURES, levels=8, max_side=QUERY_MAX_SIDE)
         self._query_pdq = PdqSignal()
 
-    @staticmethod
-    def _empty() -> snapshots.Snapshot:
-        return snapshots.Snapshot(
-            snapshots.Manifest(signals=dict(SIGNALS)),
-            {LOCAL: BinaryIndex(256), PDQ: BinaryIndex(256)},
-        )
+    def _empty(self) -> snapshots.Snapshot:
+        indexes: dict[str, BinaryIndex | FloatIndex] = {
+            LOCAL: BinaryIndex(256),
+            PDQ: BinaryIndex(256),
+        }
+        if self.descriptor is not None:
+            indexes[self.descriptor.name] = FloatIndex()
+        return snapshots.Snapshot(snapshots.Manifest(signals=dict(self.signals)), indexes)
 
     # -- keeping the indexes in step with the registry ------------------------------------
     def sync(self, session: Session, persist: bool = True) -> bool:
@@ -132,13 +139,18 @@ class Matcher:
 
     def _add_rows(self, rows) -> None:
         pdq_codes, pdq_ids, local_codes, local_ids = [], [], [], []
+        vectors, vector_ids = [], []
         for row in rows:
-            if row.signal not in SIGNALS or row.version != SIGNALS[row.signal]:
+            if row.signal not in self.signals or row.version != self.signals[row.signal]:
                 continue
             if row.frame_index >= MAX_FRAMES:
                 continue
             fp = Fingerprint.from_bytes(row.signal, row.version, row.data)
-            if row.signal == PDQ:
+            if row.signal not in (PDQ, LOCAL):  # a global descriptor: image and mirror image
+                for mirrored, vector in enumerate(fp.arrays["vectors"]):
+                    vectors.append(vector)
+                    vector_ids.append(pdq_id(row.reference_id, row.frame_index, mirrored))
+            elif row.signal == PDQ:
                 codes = fp.arrays["codes"]
                 pdq_codes.append(codes)
                 pdq_ids += [pdq_id(row.reference_id, row.frame_index, m) for m in range(len(codes))]
@@ -148,6 +160,8 @@ class Matcher:
                 local_ids.append(
                     local_id(row.reference_id, row.frame_index, np.arange(len(descriptors)))
                 )
+        if vectors and self.descriptor is not None:
+            self.snapshot.indexes[self.descriptor.name].add(np.stack(vectors), np.array(vector_ids))
         if pdq_codes:
             self.snapshot.indexes[PDQ].add(np.concatenate(pdq_codes), np.array(pdq_ids))
         if local_codes:
@@ -160,9 +174,9 @@ class Matcher:
         self.snapshot.indexes[LOCAL].remove_range(
             reference_id << shift_local, (reference_id + 1) << shift_local
         )
-        self.snapshot.indexes[PDQ].remove_range(
-            reference_id << shift_pdq, (reference_id + 1) << shift_pdq
-        )
+        for name, index in self.snapshot.indexes.items():
+            if name != LOCAL:  # PDQ and descriptors share the id layout
+                index.remove_range(reference_id << shift_pdq, (reference_id + 1) << shift_pdq)
         for item in [i for i in self._points if i[0] == reference_id]:
             del self._points[item]
 
@@ -213,15 +227,30 @@ class Matcher:
                 session, fp.arrays["points"], fp.arrays["descriptors"], mirrored, width, found
             )
 
+        if self.descriptor is not None:
+            self._descriptor_candidates(rgb, found)
+
         to_query = rgb.shape[1] / width  # working resolution -> the query's own pixels
         for candidate in found.values():
-            candidate.score = score_candidate(candidate.inliers, candidate.pdq_distance)
+            candidate.score = score_candidate(
+                candidate.inliers, candidate.pdq_distance, candidate.cosine
+            )
             if candidate.region is not None:
                 candidate.region = [
                     [round(x * to_query, 1), round(y * to_query, 1)] for x, y in candidate.region
                 ]
         ranked = sorted(found.values(), key=lambda c: (-c.score, -c.inliers, c.reference_id))
         return ranked[:top]
+
+    def _descriptor_candidates(self, rgb: np.ndarray, found: dict[Item, Candidate]) -> None:
+        vector = self.descriptor.embed(rgb)[None]  # references also hold their mirror image
+        similarities, ids = self.snapshot.indexes[self.descriptor.name].search(vector, 8)
+        for similarity, ident in zip(similarities[0], ids[0], strict=True):
+            if ident < 0:
+                continue
+            item = (int(ident) >> (FRAME_BITS + 1), (int(ident) >> 1) & (MAX_FRAMES - 1))
+            candidate = found.setdefault(item, Candidate(*item, score=0.0))
+            candidate.cosine = max(candidate.cosine or -1.0, round(float(similarity), 4))
 
     def _local_candidates(
         self,

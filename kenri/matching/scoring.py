@@ -10,12 +10,16 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import math
+import os
 
 # Calibrated parameters (see module docstring). inliers at which the score is 0.5, and slope.
 LOCAL_MIDPOINT = 12.0
 LOCAL_SLOPE = 0.45
 PDQ_MIDPOINT = 40.0  # Hamming distance (of 256 bits) at which the score is 0.5
 PDQ_SLOPE = 0.25
+
+DESCRIPTOR_MIDPOINT = float(os.environ.get("KENRI_DESCRIPTOR_MIDPOINT", "0.92"))
+DESCRIPTOR_SLOPE = float(os.environ.get("KENRI_DESCRIPTOR_SLOPE", "60"))
 
 REVIEW_THRESHOLD = 0.5
 BLOCK_THRESHOLD = 0.9
@@ -33,5 +37,12 @@ def pdq_score(distance: int | None) -> float:
     return 0.0 if distance is None else _logistic(PDQ_SLOPE * (PDQ_MIDPOINT - distance))
 
 
-def score_candidate(inliers: int, pdq_distance: int | None) -> float:
-    return round(max(local_score(inliers), pdq_score(pdq_distance)), 4)
+def descriptor_score(cosine: float | None) -> float:
+    """Learned descriptors are model-specific: calibrate these two numbers per model."""
+    if cosine is None:
+        return 0.0
+    return _logistic(DESCRIPTOR_SLOPE * (cosine - DESCRIPTOR_MIDPOINT))
+
+
+def score_candidate(inliers: int, pdq_distance: int | None, cosine: float | None = None) -> float:
+    return round(max(local_score(inliers), pdq_score(pdq_distance), descriptor_score(cosine)), 4)

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kenri.matching.index import BinaryIndex
+from kenri.matching.index import BinaryIndex, FloatIndex
 
 SNAPSHOT_FORMAT = 1
 
@@ -33,7 +33,7 @@ class Manifest:
 @dataclass
 class Snapshot:
     manifest: Manifest
-    indexes: dict[str, BinaryIndex]
+    indexes: dict[str, BinaryIndex | FloatIndex]
 
 
 def _current(root: Path) -> Path | None:
@@ -44,8 +44,11 @@ def _current(root: Path) -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def load(root: Path, signals: dict[str, int]) -> Snapshot | None:
-    """The current snapshot, or None when there is none or it was built for other signals."""
+def load(root: Path, signals: dict[str, int], binary: set[str]) -> Snapshot | None:
+    """The current snapshot, or None when there is none or it was built for other signals.
+
+    ``binary`` names the signals with binary codes; the others hold float vectors.
+    """
     folder = _current(root)
     if folder is None:
         return None
@@ -53,7 +56,10 @@ def load(root: Path, signals: dict[str, int]) -> Snapshot | None:
         manifest = Manifest(**json.loads((folder / "manifest.json").read_text()))
         if manifest.format != SNAPSHOT_FORMAT or manifest.signals != signals:
             return None
-        indexes = {name: BinaryIndex.load(folder / f"{name}.faiss") for name in signals}
+        indexes = {
+            name: (BinaryIndex if name in binary else FloatIndex).load(folder / f"{name}.faiss")
+            for name in signals
+        }
     except (OSError, ValueError, TypeError, RuntimeError):
         return None  # unreadable or foreign: the caller rebuilds from the registry
     return Snapshot(manifest, indexes)

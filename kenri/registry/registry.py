@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kenri.errors import Ambiguous, InvalidInput, NotFound
+from kenri.fingerprints import REFERENCE_SIGNALS, Signal, fingerprint_media
 from kenri.registry.media import MediaInfo, MediaStore, probe_media
 from kenri.registry.models import (
     ORIGIN_MANUAL,
@@ -81,9 +82,12 @@ def _as_id(ref: int | str) -> int | None:
 
 
 class Registry:
-    def __init__(self, session: Session, media: MediaStore) -> None:
+    def __init__(
+        self, session: Session, media: MediaStore, signals: tuple[Signal, ...] | None = None
+    ) -> None:
         self.session = session
         self.media = media
+        self.signals = signals if signals is not None else REFERENCE_SIGNALS
 
     # -- holders ---------------------------------------------------------------------------
     def add_holder(self, name: str, country: str | None = None) -> Holder:
@@ -356,10 +360,13 @@ class Registry:
         self.store_fingerprints(reference, path)
         return reference, True
 
-    def store_fingerprints(self, reference: Reference, path: Path) -> int:
-        """Compute and store every signal of a reference (at import, and on repair)."""
-        from kenri.fingerprints import fingerprint_media
-
+    def store_fingerprints(
+        self, reference: Reference, path: Path, only: set[str] | None = None
+    ) -> int:
+        """Compute and store the signals of a reference (at import; ``only`` for missing ones)."""
+        signals = tuple(s for s in self.signals if only is None or s.name in only)
+        if not signals:
+            return 0
         rows = [
             FingerprintRow(
                 reference_id=reference.id,
@@ -369,11 +376,37 @@ class Registry:
                 time_s=time_s,
                 data=fp.to_bytes(),
             )
-            for frame_index, time_s, fp in fingerprint_media(path, reference.kind)
+            for frame_index, time_s, fp in fingerprint_media(path, reference.kind, signals)
         ]
         self.session.add_all(rows)
         self.session.flush()
         return len(rows)
+
+    def fill_missing_fingerprints(self) -> int:
+        """Compute signals that live references lack (e.g. after a descriptor was configured)."""
+        wanted = {(s.name, s.version) for s in self.signals}
+        have: dict[int, set[tuple[str, int]]] = {}
+        for reference_id, signal, version in self.session.execute(
+            select(
+                FingerprintRow.reference_id, FingerprintRow.signal, FingerprintRow.version
+            ).distinct()
+        ):
+            have.setdefault(reference_id, set()).add((signal, version))
+        filled = 0
+        for reference in self.references():
+            missing = wanted - have.get(reference.id, set())
+            if missing:
+                stale = {name for name, _ in missing}
+                for row in self.session.scalars(
+                    select(FingerprintRow).where(
+                        FingerprintRow.reference_id == reference.id,
+                        FingerprintRow.signal.in_(stale),
+                    )
+                ):
+                    self.session.delete(row)  # an older version of the same signal
+                self.session.flush()
+                filled += self.store_fingerprints(reference, self.media_path(reference), stale)
+        return filled
 
     def reference(self, ref: int | str) -> Reference:
         ident = _as_id(ref)
