@@ -306,3 +306,36 @@ def test_large_index_path_ivf_gives_the_same_answers(registry, tmp_path, monkeyp
     with kenri.open(registry.settings.home, registry.settings.db_url) as other:
         assert other.matcher.snapshot.indexes["orb"].is_ivf  # persisted as IVF
         assert [other.screen_image(q).decision for q in queries] == ["block", "block"]
+
+
+def _write_frames(path: Path, frames: list[np.ndarray], fps: int = 10) -> Path:
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 480, 360, "yuv420p"
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_black_frames_match_nothing(registry, tmp_path):
+    """A fade to black in a reference must not make every black frame a copy (PDQ quality)."""
+    black = np.zeros((360, 480, 3), np.uint8)
+    scenes = [unrelated_picture(700 + i // 10)[:360, :480].copy() for i in range(40)]
+    reference = _write_frames(tmp_path / "ref.mp4", [black] * 20 + scenes)
+    with registry.transaction() as tx:
+        work = tx.registry.add_work(tx.registry.holder("Nova Comics"), "Dark Opening")
+        tx.registry.add_reference(reference, work)
+    dark = _write_frames(tmp_path / "dark.mp4", [black] * 30)
+    assert registry.screen_video(dark).decision == "allow"
+    assert registry.screen_image(black).decision == "allow"
+    copied = _write_frames(tmp_path / "copy.mp4", scenes)
+    result = registry.screen_video(copied).to_dict()
+    assert result["decision"] == "block"
+    segment = result["segments"][0]
+    assert segment["reference"] == "ref.mp4"
+    assert 1.5 <= segment["reference_start"] <= 2.6  # the scenes start at 2 s in the reference

@@ -16,7 +16,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-IVF_THRESHOLD = 50_000  # codes; below this an exact (flat) search is fast enough
+IVF_THRESHOLD = 25_000  # codes; below this an exact (flat) search is fast enough
 CODES_PER_LIST = 100
 
 

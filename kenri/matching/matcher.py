@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import faiss
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -37,6 +38,7 @@ MAX_KEYPOINTS = 1 << KP_BITS
 MAX_FRAMES = 1 << FRAME_BITS
 HAMMING_MAX = 64  # a local descriptor pair farther apart than this is no match
 PDQ_CANDIDATE_DISTANCE = 80
+PDQ_MIN_QUALITY = 50  # below this PDQ says the picture has too little detail (as HMA/vPDQ do)
 NEIGHBOURS = 3
 MAX_CANDIDATES = 24
 MIN_VOTES = 5
@@ -75,6 +77,8 @@ class Candidate:
 
 class Matcher:
     def __init__(self, index_dir: Path, descriptor: Signal | None = None) -> None:
+        # One query is small work: OpenMP threads only contend (parallelism is per request).
+        faiss.omp_set_num_threads(1)
         self.index_dir = index_dir
         self.descriptor = descriptor
         self.signals = dict(SIGNALS)
@@ -151,6 +155,8 @@ class Matcher:
                     vectors.append(vector)
                     vector_ids.append(pdq_id(row.reference_id, row.frame_index, mirrored))
             elif row.signal == PDQ:
+                if int(fp.arrays["quality"][0]) < PDQ_MIN_QUALITY:
+                    continue  # a flat frame's hash would match every other flat frame
                 codes = fp.arrays["codes"]
                 pdq_codes.append(codes)
                 pdq_ids += [pdq_id(row.reference_id, row.frame_index, m) for m in range(len(codes))]
@@ -206,15 +212,28 @@ class Matcher:
         self.snapshot.manifest.ivf_trained_for = len(all_codes)
 
     # -- querying -------------------------------------------------------------------------
-    def match(self, session: Session, rgb: np.ndarray, top: int = 10) -> list[Candidate]:
-        """Candidates for one picture, best first (scores from ``scoring.score_candidate``)."""
+    def match(
+        self, session: Session, rgb: np.ndarray, top: int = 10, mirror: bool = True
+    ) -> list[Candidate]:
+        """Candidates for one picture, best first (scores from ``scoring.score_candidate``).
+
+        ``mirror=False`` skips the mirror-image pass (video screening alternates it by frame).
+        """
         pdq_fp = self._query_pdq.extract(rgb)
-        local_fp, flipped = self._query_local.extract_with_mirror(rgb)
+        if mirror:
+            local_fp, flipped = self._query_local.extract_with_mirror(rgb)
+            orientations = ((False, local_fp), (True, flipped))
+        else:
+            local_fp = self._query_local.extract(rgb)
+            orientations = ((False, local_fp),)
         width = int(local_fp.arrays["size"][0])
         found: dict[Item, Candidate] = {}
 
+        informative = int(pdq_fp.arrays["quality"][0]) >= PDQ_MIN_QUALITY
         distances, ids = self.snapshot.indexes[PDQ].search(pdq_fp.arrays["codes"][:1], 8)
         for distance, ident in zip(distances[0], ids[0], strict=True):
+            if not informative:  # flat pictures (black frames, blank pages) hash alike
+                break
             if ident < 0 or distance > PDQ_CANDIDATE_DISTANCE:
                 continue
             item = (int(ident) >> (FRAME_BITS + 1), (int(ident) >> 1) & (MAX_FRAMES - 1))
@@ -222,7 +241,7 @@ class Matcher:
             if best is None or (best.pdq_distance or 999) > distance:
                 found[item] = Candidate(*item, score=0.0, pdq_distance=int(distance))
 
-        for mirrored, fp in ((False, local_fp), (True, flipped)):
+        for mirrored, fp in orientations:
             self._local_candidates(
                 session, fp.arrays["points"], fp.arrays["descriptors"], mirrored, width, found
             )

@@ -231,11 +231,22 @@ class Screener:
         step = 1.0 / SAMPLE_FPS
         try:
             for frame in sample_frames(source):
-                for candidate in self.candidates(frame.rgb):
-                    if candidate.score >= self.thresholds.review:
-                        hits[candidate.reference_id].append(
-                            (frame.time_s, candidate.frame_index, candidate.score, candidate)
-                        )
+                # The mirror-image pass on every other frame: a mirrored copy still shows up
+                # at half the frame rate, and the cost per frame drops by a third.
+                candidates = self.app.matcher.match(
+                    self.tx.session, frame.rgb, top=10, mirror=frame.index % 2 == 1
+                )
+                best: dict[int, Candidate] = {}  # one hit per reference and query frame
+                for candidate in candidates:
+                    if candidate.score < self.thresholds.review:
+                        continue
+                    current = best.get(candidate.reference_id)
+                    if current is None or candidate.score > current.score:
+                        best[candidate.reference_id] = candidate
+                for reference_id, candidate in best.items():
+                    hits[reference_id].append(
+                        (frame.time_s, candidate.frame_index, candidate.score, candidate)
+                    )
         except KenriError as exc:
             return ScreenResult(label, error=str(exc))
         references = self._live_references(list(hits))
