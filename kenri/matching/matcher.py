@@ -11,6 +11,7 @@ rows (new references added, retired ones removed) and ``rebuild()`` makes them a
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,7 @@ HAMMING_MAX = 64  # a local descriptor pair farther apart than this is no match
 PDQ_CANDIDATE_DISTANCE = 80
 PDQ_MIN_QUALITY = 50  # below this PDQ says the picture has too little detail (as HMA/vPDQ do)
 NEIGHBOURS = 3
-MAX_CANDIDATES = 24
+MAX_CANDIDATES = 12
 MIN_VOTES = 5
 QUERY_FEATURES = 1500
 QUERY_MAX_SIDE = 800
@@ -66,6 +67,7 @@ class Candidate:
     frame_index: int
     score: float
     inliers: int = 0
+    support: float = 0.0  # inliers discounted for clustering and chance (what is scored)
     votes: int = 0
     pdq_distance: int | None = None
     cosine: float | None = None  # global descriptor similarity, when one is configured
@@ -252,13 +254,13 @@ class Matcher:
         to_query = rgb.shape[1] / width  # working resolution -> the query's own pixels
         for candidate in found.values():
             candidate.score = score_candidate(
-                candidate.inliers, candidate.pdq_distance, candidate.cosine
+                candidate.support, candidate.pdq_distance, candidate.cosine
             )
             if candidate.region is not None:
                 candidate.region = [
                     [round(x * to_query, 1), round(y * to_query, 1)] for x, y in candidate.region
                 ]
-        ranked = sorted(found.values(), key=lambda c: (-c.score, -c.inliers, c.reference_id))
+        ranked = sorted(found.values(), key=lambda c: (-c.score, -c.support, c.reference_id))
         return ranked[:top]
 
     def _descriptor_candidates(self, rgb: np.ndarray, found: dict[Item, Candidate]) -> None:
@@ -318,7 +320,8 @@ class Matcher:
             candidate = found.get(item)
             if candidate is None:
                 candidate = found[item] = Candidate(*item, score=0.0)
-            if geometry["inliers"] > candidate.inliers:
+            if geometry["support"] > candidate.support:
+                candidate.support = geometry["support"]
                 candidate.inliers = geometry["inliers"]
                 candidate.votes = len(matched)
                 candidate.mirrored = mirrored
@@ -355,7 +358,7 @@ def verify(query_pts: np.ndarray, ref_pts: np.ndarray, ref_size: np.ndarray) -> 
 
     Degenerate fits (collapsed, mirrored or wildly stretched) count as no match.
     """
-    result: dict[str, Any] = {"inliers": 0, "region": None, "coverage": 0.0}
+    result: dict[str, Any] = {"inliers": 0, "support": 0.0, "region": None, "coverage": 0.0}
     if len(query_pts) < 5:
         return result
     homography, mask = cv2.findHomography(
@@ -391,9 +394,14 @@ def verify(query_pts: np.ndarray, ref_pts: np.ndarray, ref_size: np.ndarray) -> 
     hull = cv2.convexHull(inlier_ref.astype(np.float32))
     coverage = float(cv2.contourArea(hull)) / max(1.0, width * height)
     # Inliers bunched on a sliver of the reference (a shared eye, a logo) are weak evidence.
-    inliers = int(round(len(inlier_ref) * min(1.0, coverage / MIN_COVERAGE)))
+    raw = len(inlier_ref)
+    # Two discounts turn inliers into support: inliers bunched on a sliver of the reference
+    # (a shared logo, an eye) and inliers that are a small share of many putative matches
+    # (smooth cartoon outlines let RANSAC find dozens of chance agreements among hundreds).
+    support = raw * min(1.0, coverage / MIN_COVERAGE) * math.sqrt(raw / len(query_pts))
     result.update(
-        inliers=inliers,
+        inliers=raw,
+        support=round(support, 1),
         coverage=round(coverage, 3),
         region=[[round(float(x), 1), round(float(y), 1)] for x, y in region],
     )

@@ -1,6 +1,7 @@
 """From evidence to one score in [0, 1] (higher = more certain the picture copies the reference).
 
-The local-feature evidence is the number of RANSAC inliers; PDQ's is the Hamming distance.
+The local-feature evidence is the RANSAC support (inliers discounted for clustering and chance);
+PDQ's is the Hamming distance.
 Each maps to a probability-like score with a logistic curve; the final score is the larger.
 The curves' parameters and the default thresholds are calibrated on data by
 ``bench/image_copy.py --calibrate`` and recorded, with the precision they give, in
@@ -29,8 +30,9 @@ def _logistic(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def local_score(inliers: int) -> float:
-    return _logistic(LOCAL_SLOPE * (inliers - LOCAL_MIDPOINT)) if inliers > 0 else 0.0
+def local_score(support: float) -> float:
+    """``support``: RANSAC inliers discounted for clustering and chance (see matcher.verify)."""
+    return _logistic(LOCAL_SLOPE * (support - LOCAL_MIDPOINT)) if support > 0 else 0.0
 
 
 def pdq_score(distance: int | None) -> float:

@@ -124,6 +124,7 @@ def _evidence(candidate: Candidate) -> dict[str, Any]:
     if candidate.inliers:
         evidence.update(
             inliers=candidate.inliers,
+            support=candidate.support,
             matched_keypoints=candidate.votes,
             reference_coverage=candidate.coverage,
             region=candidate.region,
