@@ -662,6 +662,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.refs, args.queries_per_family, args.unrelated = 48, 3, 60
+    code = code_version()  # before the run: kenri may be edited while it runs
     cv2.setNumThreads(1)
     faiss.omp_set_num_threads(1)
 
@@ -710,7 +711,7 @@ def main() -> None:
             "date": time.strftime("%Y-%m-%d"),
             "machine": f"{platform.machine()} {os.cpu_count()} cpu, {platform.python_version()}",
             "command": "bench/image_copy.py " + " ".join(sys.argv[1:]),
-            "code": code_version(),
+            "code": code,
             "setup": {
                 "seed": args.seed,
                 "references": len(selection.references),

@@ -314,6 +314,7 @@ def main() -> None:
         args.sizes, args.distinct, args.queries_per_family = "600,1500", 150, 2
         n_pokemon, n_manga = 100, 20
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    code = code_version()  # before the run: kenri may be edited while it runs
     cv2.setNumThreads(1)
     faiss.omp_set_num_threads(1)
 
@@ -400,12 +401,12 @@ def main() -> None:
             "date": time.strftime("%Y-%m-%d"),
             "machine": f"{platform.machine()} {os.cpu_count()} cpu, {platform.python_version()}",
             "command": "bench/scale_index.py " + " ".join(sys.argv[1:]),
-            "code": code_version(),
+            "code": code,
             "real_references": len(real),
             "fill": {
                 "distinct_images": len(bases),
                 "sources": "urban100 (minus query photos) + evaluation video frames",
-                "recombined": "2 bases, half the keypoints each, ~8 bits flipped per descriptor",
+                "recombined": "2 bases, half the keypoints each, 8 bits flipped per descriptor",
                 "fingerprint_s": round(fill_s, 1),
             },
             "import_real_s": round(import_s, 1),
