@@ -44,16 +44,26 @@ class LocalFeatureSignal:
     def extract(self, rgb: np.ndarray) -> Fingerprint:
         return self._from_gray(self.gray(rgb))
 
-    def extract_with_mirror(self, rgb: np.ndarray) -> tuple[Fingerprint, Fingerprint]:
-        """The image and its mirror image, from one resize (queries try both orientations)."""
+    def extract_with_mirror(
+        self, rgb: np.ndarray, mirror_features: int | None = None
+    ) -> tuple[Fingerprint, Fingerprint]:
+        """The image and its mirror image, from one resize (queries try both orientations).
+
+        ``mirror_features`` caps the mirror image's keypoints: a mirrored copy is usually the
+        whole picture, which its strongest keypoints find, so the second pass can be cheaper.
+        """
         gray = self.gray(rgb)
-        return self._from_gray(gray), self._from_gray(np.ascontiguousarray(gray[:, ::-1]))
+        mirrored = np.ascontiguousarray(gray[:, ::-1])
+        return self._from_gray(gray), self._from_gray(mirrored, mirror_features)
 
     def gray(self, rgb: np.ndarray) -> np.ndarray:
         return cv2.cvtColor(fit(rgb, self.max_side, WORK_MIN_SIDE), cv2.COLOR_RGB2GRAY)
 
-    def _from_gray(self, gray: np.ndarray) -> Fingerprint:
-        keypoints, descriptors = self._detector().detectAndCompute(gray, None)
+    def _from_gray(self, gray: np.ndarray, features: int | None = None) -> Fingerprint:
+        detector = self._detector()
+        if features is not None:
+            detector.setMaxFeatures(features)
+        keypoints, descriptors = detector.detectAndCompute(gray, None)
         if descriptors is None or not keypoints:
             points = np.zeros((0, 2), np.float32)
             descriptors = np.zeros((0, 32), np.uint8)

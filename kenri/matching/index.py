@@ -17,7 +17,6 @@ import faiss
 import numpy as np
 
 IVF_THRESHOLD = 25_000  # codes; below this an exact (flat) search is fast enough
-CODES_PER_LIST = 100
 
 
 def _flat(nbits: int) -> faiss.IndexBinary:
@@ -28,7 +27,7 @@ class BinaryIndex:
     def __init__(self, nbits: int = 256, index: faiss.IndexBinary | None = None) -> None:
         self.nbits = nbits
         self.index = index if index is not None else _flat(nbits)
-        self.nprobe = 6
+        self.nprobe = 3
 
     @property
     def ntotal(self) -> int:
@@ -65,18 +64,19 @@ class BinaryIndex:
         return self.index.search(np.ascontiguousarray(codes, dtype=np.uint8), k)
 
     def to_ivf(self, codes: np.ndarray, ids: np.ndarray) -> None:
-        """Rebuild as IVF over ``codes`` (all of them): about 100 codes per list.
+        """Rebuild as IVF over ``codes`` (all of them), with about 2 * sqrt(n) lists.
 
         The list centroids are codes drawn at random instead of k-means centres: binary k-means
         over millions of codes takes minutes to hours, while random centroids found the same
-        copies in our measurements (docs/benchmarks.md), and build in seconds. An HNSW graph over
-        the centroids keeps the assignment step cheap however many lists there are.
+        copies in our measurements (docs/benchmarks.md) and build in seconds. With 2 * sqrt(n)
+        lists the exact scan of the centroids and of the few probed lists cost about the same,
+        which measured faster than an HNSW graph over many small lists.
         """
-        nlist = int(2 ** round(np.log2(max(256, len(codes) / CODES_PER_LIST))))
+        nlist = int(2 ** round(np.log2(max(256, 2 * np.sqrt(len(codes))))))
         nlist = min(nlist, len(codes))
         rng = np.random.default_rng(0)
         centroids = codes[rng.choice(len(codes), size=nlist, replace=False)]
-        quantizer = faiss.IndexBinaryHNSW(self.nbits, 16)
+        quantizer = faiss.IndexBinaryFlat(self.nbits)
         quantizer.add(np.ascontiguousarray(centroids))
         index = faiss.IndexBinaryIVF(quantizer, self.nbits, nlist)
         index.is_trained = True

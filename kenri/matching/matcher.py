@@ -45,6 +45,7 @@ MAX_CANDIDATES = 12
 MIN_VOTES = 5
 QUERY_FEATURES = 1500
 QUERY_MAX_SIDE = 800
+MIRROR_FEATURES = 800  # the mirror-image pass: fewer keypoints, the strongest
 MIN_COVERAGE = 0.05  # share of the reference the inliers should span
 
 
@@ -223,7 +224,7 @@ class Matcher:
         """
         pdq_fp = self._query_pdq.extract(rgb)
         if mirror:
-            local_fp, flipped = self._query_local.extract_with_mirror(rgb)
+            local_fp, flipped = self._query_local.extract_with_mirror(rgb, MIRROR_FEATURES)
             orientations = ((False, local_fp), (True, flipped))
         else:
             local_fp = self._query_local.extract(rgb)
