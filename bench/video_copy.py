@@ -72,6 +72,7 @@ from bench import video_transforms as vt  # noqa: E402
 from bench.evaldata import require  # noqa: E402
 from kenri.app import Kenri  # noqa: E402
 from kenri.fingerprints.video import SAMPLE_FPS, sample_frames  # noqa: E402
+from kenri.screening.media import split_runs  # noqa: E402
 
 VIDEOS = "videos"
 REFERENCES = {  # file name -> (path under the eval folder, work)
@@ -281,7 +282,7 @@ class PdqPerFrame:
         step = 1.0 / SAMPLE_FPS
         segments = []
         for name, frame_hits in hits.items():
-            for run in runs(frame_hits, RUN_GAP_S):
+            for run in split_runs(frame_hits, RUN_GAP_S):
                 if len(run) < RUN_MIN_FRAMES:
                     continue
                 segments.append(
@@ -297,18 +298,6 @@ class PdqPerFrame:
                 )
         segments.sort(key=lambda s: s["start"])
         return {"decision": "match" if segments else "none", "segments": segments}
-
-
-def runs(hits: list[tuple[float, float, int]], gap: float) -> Iterator[list]:
-    """Split time-ordered hits where the query skips more than ``gap`` seconds (kenri's rule)."""
-    run: list = []
-    for hit in hits:
-        if run and hit[0] - run[-1][0] > gap:
-            yield run
-            run = []
-        run.append(hit)
-    if run:
-        yield run
 
 
 # -- speed ----------------------------------------------------------------------------------

@@ -191,26 +191,32 @@ def test_corrupt_index_snapshot_is_rebuilt(registry, tmp_path):
         assert other.screen_image(query).decision == "block"
 
 
-def _video_with_stretch(
-    path: Path, art: np.ndarray, start_s: float, length_s: float, scenery: int = 100
-) -> Path:
-    """10 s of unrelated frames with the artwork shown from ``start_s`` for ``length_s``."""
+def _write_frames(path: Path, frames: list[np.ndarray], fps: int = 10) -> Path:
     import av
 
-    fps = 10
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = 480, 360, "yuv420p"
-        for i in range(10 * fps):
-            t = i / fps
-            frame = unrelated_picture(scenery + i // 5).copy()[:360, :480]
-            if start_s <= t < start_s + length_s:
-                frame[40:320, 100:380] = cv2.resize(art, (280, 280))
+        for frame in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+def _video_with_stretch(
+    path: Path, art: np.ndarray, start_s: float, length_s: float, scenery: int = 100
+) -> Path:
+    """10 s of unrelated frames with the artwork shown from ``start_s`` for ``length_s``."""
+    fps = 10
+    frames = []
+    for i in range(10 * fps):
+        frame = unrelated_picture(scenery + i // 5).copy()[:360, :480]
+        if start_s <= i / fps < start_s + length_s:
+            frame[40:320, 100:380] = cv2.resize(art, (280, 280))
+        frames.append(frame)
+    return _write_frames(path, frames, fps)
 
 
 def test_video_segments_locate_the_copied_stretch(registry, tmp_path):
@@ -306,20 +312,6 @@ def test_large_index_path_ivf_gives_the_same_answers(registry, tmp_path, monkeyp
     with kenri.open(registry.settings.home, registry.settings.db_url) as other:
         assert other.matcher.snapshot.indexes["orb"].is_ivf  # persisted as IVF
         assert [other.screen_image(q).decision for q in queries] == ["block", "block"]
-
-
-def _write_frames(path: Path, frames: list[np.ndarray], fps: int = 10) -> Path:
-    import av
-
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 480, 360, "yuv420p"
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
 
 
 def test_black_frames_match_nothing(registry, tmp_path):

@@ -258,7 +258,7 @@ class Screener:
             reference = references.get(reference_id)
             if reference is None:
                 continue
-            for run in _runs(sorted(frame_hits, key=lambda h: h[0]), gap=2.5 * step):
+            for run in split_runs(sorted(frame_hits, key=lambda h: h[0]), gap=2.5 * step):
                 if len(run) < 2 and max(h[2] for h in run) < self.thresholds.block:
                     continue  # one weak frame is noise, not a copied stretch
                 ref_times = [times.get((reference_id, h[1])) for h in run]
@@ -296,8 +296,8 @@ class Screener:
         return {(r, f): t for r, f, t in rows}
 
 
-def _runs(hits: list, gap: float) -> Iterator[list]:
-    """Split time-sorted hits where the query skips more than ``gap`` seconds."""
+def split_runs(hits: list, gap: float) -> Iterator[list]:
+    """Split time-sorted hits (time first) where the query skips more than ``gap`` seconds."""
     run: list = []
     for hit in hits:
         if run and hit[0] - run[-1][0] > gap:
