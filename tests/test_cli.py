@@ -259,9 +259,16 @@ def test_console_script_and_demo(tmp_path):
 def test_demo_json(tmp_path):
     result = runner.invoke(app, ["demo", "--home", str(tmp_path / "d"), "--json"])
     assert result.exit_code == 0, result.output
-    answers = json.loads(result.stdout)
-    by_case = {a["case"]: a["decision"] for a in answers}
+    demo = json.loads(result.stdout)
+    by_case = {a["case"]: a["decision"] for a in demo["consent"]}
     assert by_case["before any grant"] == "deny"
     assert by_case["work grant covers its characters"] == "allow"
     assert by_case["after revocation"] == "deny"
     assert by_case["history before revocation"] == "allow"
+    decisions = [(r["decision"], [m["character"] for m in r["matches"]]) for r in demo["screening"]]
+    assert decisions == [
+        ("block", ["Hoshimaru"]),  # pasted, rotated copy: no grant
+        ("allow", ["Captain Comet"]),  # cropped mirror image: Acme holds a generation grant
+        ("allow", []),  # an original picture
+    ]
+    assert demo["screening"][1]["matches"][0]["grant"]["licensee"] == "Acme Video AI"

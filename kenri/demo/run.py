@@ -65,8 +65,8 @@ def write_catalog(folder: Path) -> Path:
     return path
 
 
-def run_demo(home: Path, console: Console) -> list[dict]:
-    """Run the demo; returns the consent questions asked and their answers."""
+def run_demo(home: Path, console: Console) -> dict:
+    """Run the demo; returns the consent questions and answers, and the screening results."""
     if home.exists():
         shutil.rmtree(home)
     console.rule("kenri demo: consent first")
@@ -141,5 +141,62 @@ def run_demo(home: Path, console: Console) -> list[dict]:
                     f"{subject.name}, {purpose}, {where}\n      {decision.reason}",
                     highlight=False,
                 )
+        screening = screen_outputs(k, home / "outputs", console)
     console.print("[bold]demo finished[/]: try `kenri --home " + str(home) + " character list`")
-    return answers
+    return {"consent": answers, "screening": screening}
+
+
+def generated_outputs(folder: Path) -> list[Path]:
+    """Stand-ins for a generator's outputs: two edited copies of registered art, one original."""
+    import numpy as np
+    from PIL import Image
+
+    from kenri.demo.artwork import captain_comet, hoshimaru
+
+    folder.mkdir(parents=True, exist_ok=True)
+    scene = np.asarray(lantern_free_scene()).copy()
+    star = np.asarray(hoshimaru().rotate(15, fillcolor=(40, 60, 140)).resize((220, 220)))
+    scene[60:280, 300:520] = star  # Hoshimaru, rotated and pasted into another picture
+    comet = np.asarray(captain_comet())[40:360, 20:380][:, ::-1]  # cropped and mirrored
+    paths = [folder / "output_1.png", folder / "output_2.png", folder / "output_3.png"]
+    Image.fromarray(scene).save(paths[0])
+    Image.fromarray(np.ascontiguousarray(comet)).save(paths[1])
+    lantern_free_scene(seed=5).save(paths[2])
+    return paths
+
+
+def lantern_free_scene(seed: int = 1):
+    """An original picture nobody registered: overlapping shapes on a gradient."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    image = Image.new("RGB", (560, 360), (200, 220, 235))
+    draw = ImageDraw.Draw(image)
+    for _ in range(40):
+        x, y, w, h = (int(v) for v in rng.integers(0, 360, 4))
+        colour = tuple(int(v) for v in rng.integers(0, 255, 3))
+        draw.rectangle((x, y, x + w // 3, y + h // 3), fill=colour, outline=(0, 0, 0))
+    return image
+
+
+def screen_outputs(k: kenri.Kenri, folder: Path, console: Console) -> list[dict]:
+    """Screen the outputs as Acme's generator would (Acme holds a grant for Captain Comet)."""
+    console.rule("screen image: generated outputs, licensee Acme Video AI")
+    results = []
+    for result in k.screen_images(generated_outputs(folder), licensee="Acme Video AI"):
+        view = result.to_dict()
+        results.append(view)
+        colour = {"block": "red", "review": "yellow", "allow": "green"}[view["decision"]]
+        console.print(f"[bold {colour}]{view['decision']:5}[/] {Path(view['input']).name}")
+        for match in view["matches"]:
+            evidence = match["evidence"]
+            why = f"grant {match['grant']['id']}" if match["grant"] else "no grant"
+            console.print(
+                f"      {match['character'] or match['work']} ({match['holder']}), score "
+                f"{match['score']:.2f}, {evidence.get('inliers', 0)} matching keypoints"
+                f"{', mirrored' if evidence.get('mirrored') else ''}, reference "
+                f"{match['reference']}: {why}",
+                highlight=False,
+            )
+    return results
