@@ -30,6 +30,7 @@ from kenri.registry.registry import Registry
 if TYPE_CHECKING:
     from kenri.matching.matcher import Matcher
     from kenri.screening.media import ScreenResult, Source
+    from kenri.screening.prompt.screen import PromptResult, PromptScreener
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Kenri:
         self.db = Database(settings.db_url)
         self.media = MediaStore(settings.media_dir)
         self._matcher: Matcher | None = None
+        self._prompt_screener: PromptScreener | None = None
         self.descriptor = descriptor_from_config(settings.descriptor)
         self.signals = reference_signals(self.descriptor)
 
@@ -65,6 +67,24 @@ class Kenri:
 
             self._matcher = Matcher(self.settings.home / "index", self.descriptor)
         return self._matcher
+
+    @property
+    def prompt_screener(self) -> PromptScreener:
+        """Prompt screening over this registry's names (rebuilt when the names change)."""
+        if self._prompt_screener is None:
+            from kenri.screening.prompt.screen import PromptScreener
+
+            self._prompt_screener = PromptScreener()
+        return self._prompt_screener
+
+    def screen_prompt(self, prompt: str, **options: Any) -> PromptResult:
+        """Screen one prompt. Options: licensee, purpose ("generation"), territory."""
+        return self.screen_prompts([prompt], **options)[0]
+
+    def screen_prompts(self, prompts: Iterable[str], **options: Any) -> list[PromptResult]:
+        from kenri.screening.prompt.screen import screen_prompts
+
+        return screen_prompts(self, list(prompts), **options)
 
     def sync_index(self) -> bool:
         """Bring the search indexes up to date with the registry (after imports, removals)."""

@@ -715,6 +715,41 @@ def screen_video(
     guarded(as_json, run)
 
 
+@screen_app.command("prompt")
+def screen_prompt(
+    prompts: Annotated[list[str], typer.Argument(help="Prompts (each one argument).")],
+    licensee: LicenseeOpt = None,
+    purpose: PurposeOpt = "generation",
+    territory: TerritoryOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Screen prompts for registered names (any script, obfuscated, misspelt) and style use."""
+
+    def run() -> None:
+        for result in state.open().screen_prompts(
+            prompts, licensee=licensee, purpose=purpose, territory=territory
+        ):
+            view = result.to_dict()
+            if as_json:
+                print_json(view)
+                continue
+            colour = {"block": "red", "review": "yellow", "allow": "green"}[view["decision"]]
+            out.print(f"[bold {colour}]{view['decision']:6}[/] {view['prompt']}", highlight=False)
+            for match in view["matches"]:
+                grant = f" (grant {match['grant']['id']})" if match["grant"] else ""
+                out.print(
+                    f"        {match['score']:.2f} {match['reference']} "
+                    f"{match['character'] or match['work']} / {match['holder']}: "
+                    f"{match['signal']} {match['matched']!r}{grant}",
+                    highlight=False,
+                )
+            if view["rewrite"] is not None:
+                out.print(f"        rewrite: {view['rewrite']!r}", highlight=False)
+                out.print(f"        negative: {', '.join(view['negative_terms'])}", highlight=False)
+
+    guarded(as_json, run)
+
+
 @index_app.command("status")
 def index_status(as_json: JsonOpt = False) -> None:
     """What the indexes hold, after bringing them up to date."""

@@ -1,0 +1,1 @@
+"""Prompt screening: registered names in every script, obfuscated or not, before generation."""

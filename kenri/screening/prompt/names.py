@@ -1,0 +1,161 @@
+"""Find registered names in a prompt: exact, obfuscated (see ``normalize``) or misspelt.
+
+All names of all subjects go into one Aho-Corasick automaton over their folded forms, so the
+cost of a prompt does not grow with the registry (50k characters stay fast). A Latin-script hit
+must start and end on word boundaries of the original prompt; a short name (4 folded letters or
+fewer) is a weak hit that needs corroboration (another name of the same work) to block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ahocorasick
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from kenri.screening.prompt.normalize import Folded, fold
+
+WEAK_LENGTH = 4
+FUZZY_MIN_LENGTH = 6
+
+
+@dataclass(frozen=True)
+class NameEntry:
+    key: str  # folded form
+    text: str  # as registered
+    work_id: int
+    character_id: int | None
+
+    @property
+    def weak(self) -> bool:
+        return len(self.key) <= WEAK_LENGTH and not any(_is_cjk_or_kana(c) for c in self.text)
+
+
+@dataclass(frozen=True)
+class NameHit:
+    entry: NameEntry
+    start: int  # span in the original prompt
+    end: int
+    kind: str  # "exact" | "obfuscated" | "fuzzy"
+    distance: int = 0
+
+    def matched(self, prompt: str) -> str:
+        return prompt[self.start : self.end]
+
+
+def _is_cjk_or_kana(ch: str) -> bool:
+    return "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" or "\uff66" <= ch <= "\uff9d"
+
+
+class NameMatcher:
+    def __init__(self, entries: Iterable[NameEntry]) -> None:
+        self.entries: list[NameEntry] = []
+        self.automaton = ahocorasick.Automaton()
+        by_key: dict[str, list[int]] = {}
+        for entry in entries:
+            if not entry.key:
+                continue
+            by_key.setdefault(entry.key, []).append(len(self.entries))
+            self.entries.append(entry)
+        for key, indexes in by_key.items():
+            self.automaton.add_word(key, (len(key), tuple(indexes)))
+        if by_key:
+            self.automaton.make_automaton()
+        self._fuzzy_keys = [k for k in by_key if len(k) >= FUZZY_MIN_LENGTH and k.isascii()]
+        self._by_key = by_key
+
+    def find(self, prompt: str) -> list[NameHit]:
+        folded = fold(prompt)
+        hits: list[NameHit] = []
+        if self._by_key:
+            for end, (length, indexes) in self.automaton.iter(folded.text):
+                start = end - length + 1
+                span = _span(prompt, folded, start, end + 1)
+                if span is None:
+                    continue
+                exact = prompt[span[0] : span[1]]
+                for index in indexes:
+                    entry = self.entries[index]
+                    kind = "exact" if exact.casefold() == entry.text.casefold() else "obfuscated"
+                    hits.append(NameHit(entry, span[0], span[1], kind))
+        hits += self._fuzzy(prompt, {(h.start, h.end) for h in hits})
+        return _longest_first(hits)
+
+    def _fuzzy(self, prompt: str, taken: set[tuple[int, int]]) -> list[NameHit]:
+        """Misspelt names: words (or two words run together) within 1-2 edits of a long name
+        (an edit: a letter inserted, deleted, replaced, or two neighbours swapped)."""
+        if not self._fuzzy_keys:
+            return []
+        words = _words(prompt)
+        candidates = [(s, e) for s, e in words]
+        candidates += [(words[i][0], words[i + 1][1]) for i in range(len(words) - 1)]
+        hits = []
+        for start, end in candidates:
+            if any(start < t_end and t_start < end for t_start, t_end in taken):
+                continue  # already found as written; a fuzzy reading would only blur it
+            key = fold(prompt[start:end]).text
+            if len(key) < FUZZY_MIN_LENGTH or not key.isascii():
+                continue
+            allowed = 1 if len(key) < 9 else 2
+            found = process.extractOne(
+                key, self._fuzzy_keys, scorer=OSA.distance, score_cutoff=allowed
+            )
+            if found is None or found[1] == 0:
+                continue
+            name_key, distance, _ = found
+            if name_key[0] != key[0]:
+                continue  # a different first letter is a different word more often than a typo
+            for index in self._by_key[name_key]:
+                hits.append(NameHit(self.entries[index], start, end, "fuzzy", int(distance)))
+        return hits
+
+
+def _words(prompt: str) -> list[tuple[int, int]]:
+    spans, start = [], None
+    for i, ch in enumerate(prompt + " "):
+        if ch.isalnum() or ch in "@$!|'":
+            if start is None:
+                start = i
+        elif start is not None:
+            spans.append((start, i))
+            start = None
+    return spans
+
+
+def _span(prompt: str, folded: Folded, start: int, end: int) -> tuple[int, int] | None:
+    """The original span of folded[start:end] if it sits on word boundaries, else None."""
+    first = folded.offsets[start]
+    last = folded.offsets[end - 1]
+    japanese = _is_cjk_or_kana(prompt[first]) or _is_cjk_or_kana(prompt[last])
+    if not japanese:
+        if start > 0 and not _separated(prompt, folded.offsets[start - 1], first):
+            return None
+        if end < len(folded.offsets) and not _separated(prompt, last, folded.offsets[end]):
+            return None
+    stop = folded.offsets[end] if end < len(folded.offsets) else len(prompt)
+    while stop > last + 1 and not prompt[stop - 1].isalnum():
+        stop -= 1  # trailing separators are not part of the name
+    return first, stop
+
+
+def _separated(prompt: str, before: int, after: int) -> bool:
+    between = prompt[before + 1 : after]
+    if _is_cjk_or_kana(prompt[before]) or _is_cjk_or_kana(prompt[after]):
+        return True
+    return any(not ch.isalnum() and ch not in "@$!|" for ch in between)
+
+
+def _longest_first(hits: list[NameHit]) -> list[NameHit]:
+    """Drop hits inside a longer hit of the same subject ("Pikachu" inside "Pikachu Libre")."""
+    hits.sort(key=lambda h: (h.start, -(h.end - h.start)))
+    kept: list[NameHit] = []
+    for hit in hits:
+        inside = any(
+            k.start <= hit.start and hit.end <= k.end and (k.end - k.start) > (hit.end - hit.start)
+            for k in kept
+        )
+        if not inside:
+            kept.append(hit)
+    return kept
