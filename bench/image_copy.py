@@ -25,12 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,7 +45,7 @@ import pdqhash
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kenri  # noqa: E402
-from bench.evaldata import require  # noqa: E402
+from bench.evaldata import code_version, require, run_header  # noqa: E402
 from bench.transforms import families, random_crop  # noqa: E402
 from kenri.app import Kenri  # noqa: E402
 from kenri.catalog import import_catalog  # noqa: E402
@@ -457,21 +454,6 @@ def timing(rows: list[dict], system: str) -> dict[str, float]:
 
 
 # -- the run ----------------------------------------------------------------------------------
-def code_version() -> str:
-    """The commit measured, with "+dirty" when kenri/ has uncommitted edits (they count too)."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "kenri"], cwd=root, capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        return "unknown"
-    return (head or "unknown") + ("+dirty" if dirty else "")
-
-
 def rss_mb() -> float:
     """Peak resident memory of this process (Linux reports kilobytes)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -707,11 +689,7 @@ def main() -> None:
             index_codes = {name: ix.ntotal for name, ix in matcher.snapshot.indexes.items()}
         names = [s.name for s in systems]
         summary = {
-            "benchmark": "image_copy",
-            "date": time.strftime("%Y-%m-%d"),
-            "machine": f"{platform.machine()} {os.cpu_count()} cpu, {platform.python_version()}",
-            "command": "bench/image_copy.py " + " ".join(sys.argv[1:]),
-            "code": code,
+            **run_header("image_copy", code),
             "setup": {
                 "seed": args.seed,
                 "references": len(selection.references),

@@ -15,7 +15,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kenri  # noqa: E402
-from bench.evaldata import require  # noqa: E402
+from bench.evaldata import require, run_header  # noqa: E402
 from kenri.catalog import import_catalog  # noqa: E402
 from kenri.registry.media import probe_media  # noqa: E402
 
@@ -115,9 +114,7 @@ def main() -> None:
                 characters = len(tx.registry.characters())
                 references = len(tx.registry.references())
         result = {
-            "benchmark": "import_pokemon",
-            "date": time.strftime("%Y-%m-%d"),
-            "machine": f"{platform.machine()} {os.cpu_count()} cpu, {platform.python_version()}",
+            **run_header("import_pokemon"),
             "db": "sqlite" if not args.db else args.db.split(":")[0],
             "lines": len(first.lines),
             "created": first.count("created"),

@@ -32,7 +32,6 @@ import gc
 import hashlib
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -51,8 +50,8 @@ from sqlalchemy import func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kenri  # noqa: E402
-from bench.evaldata import require  # noqa: E402
-from bench.image_copy import code_version, stable_seed, write_catalog  # noqa: E402
+from bench.evaldata import code_version, require, run_header  # noqa: E402
+from bench.image_copy import stable_seed, write_catalog  # noqa: E402
 from bench.transforms import families, random_crop  # noqa: E402
 from kenri.app import Kenri  # noqa: E402
 from kenri.catalog import import_catalog  # noqa: E402
@@ -397,11 +396,7 @@ def main() -> None:
                     )
                 )
         result = {
-            "benchmark": "scale_index",
-            "date": time.strftime("%Y-%m-%d"),
-            "machine": f"{platform.machine()} {os.cpu_count()} cpu, {platform.python_version()}",
-            "command": "bench/scale_index.py " + " ".join(sys.argv[1:]),
-            "code": code,
+            **run_header("scale_index", code),
             "real_references": len(real),
             "fill": {
                 "distinct_images": len(bases),

@@ -45,12 +45,9 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
-import os
-import platform
 import pstats
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -69,7 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kenri  # noqa: E402
 from bench import video_transforms as vt  # noqa: E402
-from bench.evaldata import require  # noqa: E402
+from bench.evaldata import code_version, require, run_header  # noqa: E402
 from kenri.app import Kenri  # noqa: E402
 from kenri.fingerprints.video import SAMPLE_FPS, sample_frames  # noqa: E402
 from kenri.screening.media import split_runs  # noqa: E402
@@ -585,20 +582,6 @@ def markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def code_version() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).resolve().parent,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -610,6 +593,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="write the queries here and keep them")
     parser.add_argument("--repeats", type=int, help="timing repeats (default 2, quick 1)")
     args = parser.parse_args()
+    code = code_version()  # before the run: kenri may be edited while it runs
     try:
         refs = {name: require(f"{VIDEOS}/{rel}") for name, (rel, _) in REFERENCES.items()}
         negatives = [
@@ -686,11 +670,7 @@ def main() -> None:
             for system in ("kenri", PdqPerFrame.name):
                 row[system]["score"] = score_query(query, row[system])
         summary = {
-            "benchmark": "video_copy",
-            "date": time.strftime("%Y-%m-%d"),
-            "machine": f"{platform.machine()} {os.cpu_count()} cpu, {platform.python_version()}",
-            "command": "bench/video_copy.py " + " ".join(sys.argv[1:]),
-            "code": code_version(),
+            **run_header("video_copy", code),
             "setup": {
                 "references": list(REFERENCES),
                 "queries": sum(q.kind != "negative" for q in queries),
