@@ -117,7 +117,7 @@ def test_grant_allows_and_names_it_revocation_blocks(registry, tmp_path):
 
 
 def test_review_band_and_top_k(registry, tmp_path):
-    from kenri.screening.media import Thresholds
+    from kenri.screening.decision import Thresholds
 
     query = load_image(tmp_path / "catalog" / "art" / "captain_comet.png")
     strict = registry.screen_image(query, thresholds=Thresholds(review=0.5, block=1.01 - 0.01))

@@ -621,7 +621,7 @@ BlockOpt = Annotated[float | None, typer.Option(help="Score from which a match b
 
 def _thresholds(review: float | None, block: float | None):
     from kenri.matching import scoring
-    from kenri.screening.media import Thresholds
+    from kenri.screening.decision import Thresholds
 
     return Thresholds(
         review if review is not None else scoring.REVIEW_THRESHOLD,

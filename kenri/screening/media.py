@@ -19,24 +19,14 @@ from sqlalchemy import select
 
 from kenri.errors import KenriError
 from kenri.fingerprints.imageio import load_image
-from kenri.matching import scoring
 from kenri.matching.matcher import Candidate
 from kenri.registry.models import FingerprintRow, Licensee, Reference
+from kenri.screening.decision import Thresholds
 
 if TYPE_CHECKING:
     from kenri.app import Kenri, Transaction
 
 Source = str | os.PathLike[str] | bytes | np.ndarray
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    review: float = scoring.REVIEW_THRESHOLD
-    block: float = scoring.BLOCK_THRESHOLD
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.review <= self.block <= 1:
-            raise KenriError("thresholds must satisfy 0 <= review <= block <= 1")
 
 
 @dataclass
@@ -201,12 +191,7 @@ class Screener:
         return {r.id: r for r in rows}
 
     def decide(self, matches: Iterable[MediaMatch]) -> str:
-        unlicensed = [m.score for m in matches if m.grant is None]
-        if any(score >= self.thresholds.block for score in unlicensed):
-            return "block"
-        if any(score >= self.thresholds.review for score in unlicensed):
-            return "review"
-        return "allow"
+        return self.thresholds.decide(m.score for m in matches if m.grant is None)
 
     def screen_image(self, source: Source, position: int = 0) -> ScreenResult:
         label = _label(source, position)

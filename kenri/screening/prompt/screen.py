@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from kenri.errors import InvalidInput
 from kenri.registry.models import Character, Licensee, Name, Work
+from kenri.screening.decision import Thresholds
 from kenri.screening.prompt.names import NameEntry, NameHit, NameMatcher
 from kenri.screening.prompt.normalize import fold_name
 
@@ -28,7 +29,8 @@ MAX_PROMPT_CHARS = 20_000
 SCORES = {"exact": 0.97, "obfuscated": 0.95}
 FUZZY_SCORES = {1: 0.85, 2: 0.6}
 WEAK_SCORE = 0.6  # a short name alone: review, unless the same work is named too
-REVIEW, BLOCK = 0.5, 0.9
+THRESHOLDS = Thresholds()
+REVIEW = THRESHOLDS.review
 STYLE_BEFORE = re.compile(
     r"(in the style of|style of|in the manner of|inspired by|à la|a la|styled after)\W*$", re.I
 )
@@ -139,12 +141,7 @@ class PromptScreener:
                 decision = tx.ledger.may(buyer, subject, match.purpose, territory)
                 match.grant = decision.to_dict()["grant"] if decision.allowed else None
         unlicensed = [m for m in matches if m.grant is None]
-        if any(m.score >= BLOCK for m in unlicensed):
-            decision = "block"
-        elif any(m.score >= REVIEW for m in unlicensed):
-            decision = "review"
-        else:
-            decision = "allow"
+        decision = THRESHOLDS.decide(m.score for m in unlicensed)
         result = PromptResult(prompt, decision, matches)
         if decision != "allow":
             flagged = [m for m in unlicensed if m.score >= REVIEW]
