@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from kenri.config import Settings
@@ -38,6 +39,8 @@ class Transaction:
     session: Session
     registry: Registry
     ledger: ConsentLedger
+    # Facts read once per transaction (e.g. the registry's row counts); any flush clears it.
+    memo: dict[str, Any] = field(default_factory=dict)
 
 
 class Kenri:
@@ -57,7 +60,9 @@ class Kenri:
         """Commit when the block ends normally, roll back on any exception."""
         with self.db.session() as session:
             registry = Registry(session, self.media, self.signals)
-            yield Transaction(session, registry, ConsentLedger(session))
+            tx = Transaction(session, registry, ConsentLedger(session))
+            event.listen(session, "after_flush", lambda *_: tx.memo.clear())
+            yield tx
 
     @property
     def matcher(self) -> Matcher:
@@ -73,8 +78,11 @@ class Kenri:
         """Prompt screening over this registry's names (rebuilt when the names change)."""
         if self._prompt_screener is None:
             from kenri.screening.prompt.screen import PromptScreener
+            from kenri.text.embedder import embedder_from_config
 
-            self._prompt_screener = PromptScreener()
+            self._prompt_screener = PromptScreener(
+                embedder_from_config(), self.settings.home / "cache" / "text"
+            )
         return self._prompt_screener
 
     def screen_prompt(self, prompt: str, **options: Any) -> PromptResult:

@@ -70,7 +70,7 @@ def test_names_in_every_script_and_obfuscated_block(registry, prompt, character)
 def test_misspelling_is_reviewed_not_blocked(registry):
     result = decide(registry, "Hoshimaro fan art")
     assert result.decision == "review"
-    assert result.matches[0].signal == "fuzzy-name"
+    assert result.matches[0].reason == "fuzzy"
 
 
 @pytest.mark.parametrize(
@@ -146,3 +146,22 @@ def test_cli_screen_prompt_json(registry):
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["decision"] for line in lines] == ["block", "allow"]
     assert lines[0]["matches"][0]["holder"] == "Studio Kumo"
+
+
+def test_cli_screen_prompt_file_keeps_order_and_reports_bad_lines(registry, tmp_path):
+    prompts = tmp_path / "prompts.txt"
+    long_prompt = "x" * 20_001
+    prompts.write_bytes(
+        "ほしまる\n\na sunny beach\n".encode() + long_prompt.encode() + b"\nKumo-chan \xff\n"
+    )
+    result = CliRunner().invoke(
+        cli_app,
+        ["--home", str(registry.settings.home), "--db", registry.settings.db_url, "screen",
+         "prompt", "--file", str(prompts), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output  # one line failed; the others were screened
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line.get("decision") for line in lines] == ["block", "allow", None, "block"]
+    assert "longer than" in lines[2]["error"] and lines[2]["line"] == 3
+    assert {"prompt", "decision", "matches", "rewrite", "negative_terms"} <= set(lines[0])
+    assert lines[0]["matches"][0]["reason"] in {"name", "alias"}

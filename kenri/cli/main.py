@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,7 @@ import kenri
 from kenri.app import Kenri
 from kenri.catalog import import_catalog
 from kenri.cli.output import err, guarded, out, parse_moment, print_json, table
-from kenri.errors import InvalidInput, MediaError
+from kenri.errors import InvalidInput, KenriError, MediaError
 from kenri.registry.registry import NameSpec
 from kenri.registry.views import (
     character_view,
@@ -717,37 +718,80 @@ def screen_video(
 
 @screen_app.command("prompt")
 def screen_prompt(
-    prompts: Annotated[list[str], typer.Argument(help="Prompts (each one argument).")],
+    prompts: Annotated[
+        list[str] | None, typer.Argument(help="Prompts (each one argument).")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", "-f", help="One prompt per line ('-' for standard input)."),
+    ] = None,
     licensee: LicenseeOpt = None,
     purpose: PurposeOpt = "generation",
     territory: TerritoryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Screen prompts for registered names (any script, obfuscated, misspelt) and style use."""
+    """Screen prompts for registered names (any script, obfuscated, misspelt), descriptions
+    of registered characters, and style use. With --json: one JSON object per prompt, in order;
+    a prompt that cannot be screened gets {"prompt", "line", "error"} and the rest go on."""
 
     def run() -> None:
-        for result in state.open().screen_prompts(
-            prompts, licensee=licensee, purpose=purpose, territory=territory
-        ):
-            view = result.to_dict()
-            if as_json:
-                print_json(view)
-                continue
-            colour = {"block": "red", "review": "yellow", "allow": "green"}[view["decision"]]
-            out.print(f"[bold {colour}]{view['decision']:6}[/] {view['prompt']}", highlight=False)
-            for match in view["matches"]:
-                grant = f" (grant {match['grant']['id']})" if match["grant"] else ""
-                out.print(
-                    f"        {match['score']:.2f} {match['reference']} "
-                    f"{match['character'] or match['work']} / {match['holder']}: "
-                    f"{match['signal']} {match['matched']!r}{grant}",
-                    highlight=False,
+        texts = list(prompts or [])
+        if file is not None:
+            texts += _read_prompt_lines(file)
+        if not texts:
+            raise KenriError("give prompts as arguments or --file PROMPTS.txt")
+        k = state.open()
+        failed = 0
+        for line, prompt in enumerate(texts, start=1):
+            try:
+                result = k.screen_prompt(
+                    prompt, licensee=licensee, purpose=purpose, territory=territory
                 )
-            if view["rewrite"] is not None:
-                out.print(f"        rewrite: {view['rewrite']!r}", highlight=False)
-                out.print(f"        negative: {', '.join(view['negative_terms'])}", highlight=False)
+            except InvalidInput as exc:
+                failed += 1
+                _show_prompt_error(prompt, line, str(exc), as_json)
+                continue
+            _show_prompt_result(result.to_dict(), as_json)
+        if failed:
+            raise typer.Exit(1)
 
     guarded(as_json, run)
+
+
+def _read_prompt_lines(file: Path) -> list[str]:
+    try:
+        raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    except OSError as exc:
+        raise KenriError(f"cannot read {file}: {exc.strerror or exc}") from None
+    text = raw.decode("utf-8", errors="replace")  # a stray byte costs one character, not a run
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _show_prompt_error(prompt: str, line: int, error: str, as_json: bool) -> None:
+    if as_json:
+        print_json({"prompt": prompt[:200], "line": line, "error": error})
+    else:
+        out.print(f"[bold red]error [/] line {line}: {error}", highlight=False)
+
+
+def _show_prompt_result(view: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(view)
+        return
+    colour = {"block": "red", "review": "yellow", "allow": "green"}[view["decision"]]
+    out.print(f"[bold {colour}]{view['decision']:6}[/] {view['prompt']}", highlight=False)
+    for match in view["matches"]:
+        grant = f" (grant {match['grant']['id']})" if match["grant"] else ""
+        matched = match["matched"] if len(match["matched"]) < 80 else match["matched"][:77] + "..."
+        out.print(
+            f"        {match['score']:.2f} {match['reference']} "
+            f"{match['character'] or match['work']} / {match['holder']}: "
+            f"{match['reason']} {matched!r}{grant}",
+            highlight=False,
+        )
+    if view["rewrite"] is not None:
+        out.print(f"        rewrite: {view['rewrite']!r}", highlight=False)
+        out.print(f"        negative: {', '.join(view['negative_terms'])}", highlight=False)
 
 
 @index_app.command("status")

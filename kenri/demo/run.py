@@ -22,7 +22,11 @@ CATALOG = [
         "work_titles": ["星丸の冒険", "ほしまるのぼうけん"],
         "character": "Hoshimaru",
         "names": ["星丸", "ほしまる", {"text": "Hoshimaru", "script": "romaji"}, "Star Boy"],
-        "descriptions": ["a cheerful yellow five-pointed star with pink cheeks and big eyes"],
+        "descriptions": [
+            "a cheerful yellow five-pointed star boy with pink cheeks, big sparkling eyes, "
+            "a tiny blue scarf and a trail of glitter, who rides shooting stars",
+            "ピンクのほっぺと青いマフラーの、流れ星に乗る黄色い星の男の子",
+        ],
         "references": ["art/hoshimaru.png"],
     },
     {
@@ -31,7 +35,10 @@ CATALOG = [
         "work": "Hoshimaru Adventures",
         "character": "Kumo-chan",
         "names": ["くもちゃん", "雲ちゃん", {"text": "Kumochan", "script": "romaji"}],
-        "descriptions": ["a small white cloud creature wearing blue boots"],
+        "descriptions": [
+            "a small fluffy white cloud creature with a sleepy smile, tiny blue rain boots and "
+            "a single raindrop hanging from its tail"
+        ],
         "references": ["art/kumo_chan.png"],
     },
     {
@@ -40,7 +47,10 @@ CATALOG = [
         "work": "Captain Comet",
         "character": "Captain Comet",
         "names": ["キャプテン・コメット", "Cap Comet"],
-        "descriptions": ["a round-faced hero in a red cape with a yellow comet emblem"],
+        "descriptions": [
+            "a round-faced space hero in a red cape and silver helmet with a yellow comet emblem "
+            "on his chest, flying on a rocket skateboard"
+        ],
         "references": ["art/captain_comet.png"],
     },
     {
@@ -49,7 +59,10 @@ CATALOG = [
         "work": "Lantern Town",
         "character": None,
         "names": ["灯籠町", "Tourou-machi"],
-        "descriptions": ["a street of red paper lanterns at dusk"],
+        "descriptions": [
+            "a hillside town of crooked wooden houses strung with red paper lanterns, where "
+            "paper foxes guard the stone stairs"
+        ],
         "references": ["art/lantern_town.png"],
     },
 ]

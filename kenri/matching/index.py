@@ -9,28 +9,14 @@ same query; votes are merged), which the 64-bit id layout below already allows.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import faiss
 import numpy as np
 
+from kenri.files import write_atomically
+
 IVF_THRESHOLD = 25_000  # codes; below this an exact (flat) search is fast enough
-
-
-def _write_atomically(path: Path, write: Callable[[str], object]) -> None:
-    """Write through a temporary file and rename: a crash leaves the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _flat(nbits: int) -> faiss.IndexBinary:
@@ -100,7 +86,7 @@ class BinaryIndex:
         self.index = index
 
     def save(self, path: Path) -> None:
-        _write_atomically(path, lambda tmp: faiss.write_index_binary(self.index, tmp))
+        write_atomically(path, lambda tmp: faiss.write_index_binary(self.index, tmp))
 
     @classmethod
     def load(cls, path: Path, nbits: int = 256) -> BinaryIndex:
@@ -143,9 +129,9 @@ class FloatIndex:
 
     def save(self, path: Path) -> None:
         if self.index is None:
-            _write_atomically(path, lambda tmp: Path(tmp).write_bytes(b""))
+            write_atomically(path, lambda tmp: Path(tmp).write_bytes(b""))
         else:
-            _write_atomically(path, lambda tmp: faiss.write_index(self.index, tmp))
+            write_atomically(path, lambda tmp: faiss.write_index(self.index, tmp))
 
     @classmethod
     def load(cls, path: Path) -> FloatIndex:

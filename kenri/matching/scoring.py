@@ -22,6 +22,10 @@ PDQ_SLOPE = 0.25
 DESCRIPTOR_MIDPOINT = float(os.environ.get("KENRI_DESCRIPTOR_MIDPOINT", "0.92"))
 DESCRIPTOR_SLOPE = float(os.environ.get("KENRI_DESCRIPTOR_SLOPE", "60"))
 
+# Prompt descriptions: strength (see screening/prompt/descriptions.py) at which the score is 0.5.
+DESCRIPTION_MIDPOINT = float(os.environ.get("KENRI_DESCRIPTION_MIDPOINT", "0.10"))
+DESCRIPTION_SLOPE = float(os.environ.get("KENRI_DESCRIPTION_SLOPE", "60"))
+
 REVIEW_THRESHOLD = 0.5
 BLOCK_THRESHOLD = 0.9
 
@@ -44,6 +48,10 @@ def descriptor_score(cosine: float | None) -> float:
     if cosine is None:
         return 0.0
     return _logistic(DESCRIPTOR_SLOPE * (cosine - DESCRIPTOR_MIDPOINT))
+
+
+def description_score(strength: float) -> float:
+    return round(_logistic(DESCRIPTION_SLOPE * (strength - DESCRIPTION_MIDPOINT)), 4)
 
 
 def score_candidate(inliers: int, pdq_distance: int | None, cosine: float | None = None) -> float:

@@ -2,8 +2,9 @@
 
 All names of all subjects go into one Aho-Corasick automaton over their folded forms, so the
 cost of a prompt does not grow with the registry (50k characters stay fast). A Latin-script hit
-must start and end on word boundaries of the original prompt; a short name (4 folded letters or
-fewer) is a weak hit that needs corroboration (another name of the same work) to block.
+must start and end on word boundaries of the original prompt. A very short name (3 folded letters
+or fewer) or one that is an everyday English word ("Link", "Rose") needs evidence to block: the
+screener decides what counts (see ``screen``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from kenri.screening.prompt.normalize import Folded, fold
+from kenri.text.lexicon import is_common_word
 
-WEAK_LENGTH = 4
+SHORT_LENGTH = 3
 FUZZY_MIN_LENGTH = 6
 
 
@@ -27,10 +29,13 @@ class NameEntry:
     text: str  # as registered
     work_id: int
     character_id: int | None
+    primary: bool = True  # the subject's own name (else an alias)
 
     @property
-    def weak(self) -> bool:
-        return len(self.key) <= WEAK_LENGTH and not any(_is_cjk_or_kana(c) for c in self.text)
+    def needs_evidence(self) -> bool:
+        if any(_is_cjk_or_kana(c) for c in self.text):
+            return False
+        return len(self.key) <= SHORT_LENGTH or is_common_word(self.text)
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,13 @@ class NameMatcher:
             self.automaton.add_word(key, (len(key), tuple(indexes)))
         if by_key:
             self.automaton.make_automaton()
-        self._fuzzy_keys = [k for k in by_key if len(k) >= FUZZY_MIN_LENGTH and k.isascii()]
+        # Fuzzy candidates by (first letter, length): a typo keeps the first letter (see
+        # _fuzzy) and changes the length by at most the edits allowed, so a word is compared
+        # with a few hundred names, not all of them.
+        self._fuzzy_keys: dict[tuple[str, int], list[str]] = {}
+        for key in by_key:
+            if len(key) >= FUZZY_MIN_LENGTH and key.isascii():
+                self._fuzzy_keys.setdefault((key[0], len(key)), []).append(key)
         self._by_key = by_key
 
     def find(self, prompt: str) -> list[NameHit]:
@@ -99,14 +110,16 @@ class NameMatcher:
             if len(key) < FUZZY_MIN_LENGTH or not key.isascii():
                 continue
             allowed = 1 if len(key) < 9 else 2
-            found = process.extractOne(
-                key, self._fuzzy_keys, scorer=OSA.distance, score_cutoff=allowed
-            )
+            # A different first letter is a different word more often than a typo.
+            pool = [
+                name
+                for length in range(len(key) - allowed, len(key) + allowed + 1)
+                for name in self._fuzzy_keys.get((key[0], length), ())
+            ]
+            found = process.extractOne(key, pool, scorer=OSA.distance, score_cutoff=allowed)
             if found is None or found[1] == 0:
                 continue
             name_key, distance, _ = found
-            if name_key[0] != key[0]:
-                continue  # a different first letter is a different word more often than a typo
             for index in self._by_key[name_key]:
                 hits.append(NameHit(self.entries[index], start, end, "fuzzy", int(distance)))
         return hits

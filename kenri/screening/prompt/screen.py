@@ -6,21 +6,31 @@ licensee holds a grant for (for the purpose at hand) does not block. "In the sty
 apart from character references. Each blocking result comes with a suggested safe rewrite (the
 prompt without the protected reference) and negative-prompt terms: CopyCat (He et al. 2024)
 found the two work best together.
+
+Signals, strongest first: a registered name as written ("name", or "alias"), a name behind an
+obfuscation ("obfuscated"), a misspelt name ("fuzzy"), and a description of the subject instead
+of its name ("description": see ``descriptions``). Each match says which one fired and why. The
+description signal costs one sentence embedding, so it runs only when names have not already
+blocked the prompt.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from kenri.errors import InvalidInput
-from kenri.registry.models import Character, Licensee, Name, Work
+from kenri.registry.models import Character, Description, Holder, Licensee, Name, Work
 from kenri.screening.decision import Thresholds
+from kenri.screening.prompt.descriptions import DescriptionEntry, DescriptionHit, DescriptionIndex
 from kenri.screening.prompt.names import NameEntry, NameHit, NameMatcher
-from kenri.screening.prompt.normalize import fold_name
+from kenri.screening.prompt.normalize import fold, fold_name
+from kenri.text.embedder import EmbeddingCache, TextEmbedder
+from kenri.text.lexicon import is_common_word, terms
 
 if TYPE_CHECKING:
     from kenri.app import Kenri, Transaction
@@ -28,7 +38,8 @@ if TYPE_CHECKING:
 MAX_PROMPT_CHARS = 20_000
 SCORES = {"exact": 0.97, "obfuscated": 0.95}
 FUZZY_SCORES = {1: 0.85, 2: 0.6}
-WEAK_SCORE = 0.6  # a short name alone: review, unless the same work is named too
+UNSUPPORTED_SCORE = 0.6  # a short or everyday-word name without evidence: review
+EVERYDAY_WORD_SCORE = 0.3  # ... written in lower case like the word it also is: listed, allowed
 THRESHOLDS = Thresholds()
 REVIEW = THRESHOLDS.review
 STYLE_BEFORE = re.compile(
@@ -44,13 +55,14 @@ class PromptMatch:
     work: str
     character: str | None
     reference: str  # what kind of reference: "character" | "work" | "style"
-    signal: str  # "name" | "obfuscated-name" | "fuzzy-name"
-    matched: str
-    span: tuple[int, int]
+    reason: str  # which signal fired: name | alias | obfuscated | fuzzy | description
+    matched: str  # the prompt's words (a name) or the registered description
+    span: tuple[int, int] | None  # where in the prompt (None for a description)
     score: float
     purpose: str
     work_id: int
     character_id: int | None
+    evidence: dict[str, Any] = field(default_factory=dict)
     grant: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,13 +72,23 @@ class PromptMatch:
             "work": self.work,
             "character": self.character,
             "reference": self.reference,
-            "signal": self.signal,
+            "reason": "style" if self.reference == "style" else self.reason,
+            "signal": self.reason,
             "matched": self.matched,
-            "span": list(self.span),
+            "span": list(self.span) if self.span else None,
             "score": self.score,
             "purpose": self.purpose,
+            "evidence": self.evidence,
             "grant": self.grant,
         }
+
+
+@dataclass(frozen=True)
+class SubjectLabel:
+    holder: str
+    country: str | None
+    work: str
+    character: str | None
 
 
 @dataclass
@@ -88,22 +110,79 @@ class PromptResult:
 
 
 class PromptScreener:
-    """Holds the name automaton for one state of the registry (rebuilt when names change)."""
+    """Holds the name automaton and the description index for one state of the registry
+    (each rebuilt when its rows change)."""
 
-    def __init__(self) -> None:
+    def __init__(self, embedder: TextEmbedder | None = None, cache_dir: Path | None = None):
+        self.embedder = embedder
+        self._cache = EmbeddingCache(embedder, cache_dir) if embedder else None
         self._matcher: NameMatcher | None = None
-        self._version: tuple[int, int] | None = None
+        self._names_version: tuple[int, int] | None = None
+        self._descriptions: DescriptionIndex | None = None
+        self._descriptions_version: tuple[int, int] | None = None
+        self._works: dict[int, tuple[str, str, str | None]] = {}
+        self._characters: dict[int, str] = {}
 
-    def _refresh(self, tx: Transaction) -> NameMatcher:
-        version = tuple(tx.session.execute(select(func.count(Name.id), func.max(Name.id))).one())
-        if self._matcher is None or version != self._version:
-            rows = tx.session.execute(select(Name.text, Name.work_id, Name.character_id)).all()
-            self._matcher = NameMatcher(
-                NameEntry(fold_name(text), text, work_id, character_id)
-                for text, work_id, character_id in rows
+    @staticmethod
+    def _versions(tx: Transaction) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Row count and last id of names and descriptions: read once per transaction."""
+        if "prompt_versions" not in tx.memo:
+            names = select(func.count(Name.id), func.max(Name.id))
+            descriptions = select(func.count(Description.id), func.max(Description.id))
+            tx.memo["prompt_versions"] = (
+                tuple(tx.session.execute(names).one()),
+                tuple(tx.session.execute(descriptions).one()),
             )
-            self._version = version
+        return tx.memo["prompt_versions"]
+
+    def _refresh_names(self, tx: Transaction) -> NameMatcher:
+        version = self._versions(tx)[0]
+        if self._matcher is None or version != self._names_version:
+            rows = tx.session.execute(
+                select(Name.text, Name.work_id, Name.character_id, Character.name, Work.title)
+                .join(Work, Work.id == Name.work_id)
+                .outerjoin(Character, Character.id == Name.character_id)
+            ).all()
+            self._matcher = NameMatcher(
+                NameEntry(
+                    fold_name(text),
+                    text,
+                    work_id,
+                    character_id,
+                    primary=text == (character_name if character_id else title),
+                )
+                for text, work_id, character_id, character_name, title in rows
+            )
+            self._names_version = version
+            self._works = {
+                work_id: (title, holder, country)
+                for work_id, title, holder, country in tx.session.execute(
+                    select(Work.id, Work.title, Holder.name, Holder.country).join(Holder)
+                )
+            }
+            self._characters = dict(tx.session.execute(select(Character.id, Character.name)).all())
         return self._matcher
+
+    def _label(self, work_id: int, character_id: int | None) -> SubjectLabel:
+        title, holder, country = self._works[work_id]
+        character = self._characters[character_id] if character_id is not None else None
+        return SubjectLabel(holder, country, title, character)
+
+    def _refresh_descriptions(self, tx: Transaction) -> DescriptionIndex | None:
+        if self._cache is None:
+            return None
+        version = self._versions(tx)[1]
+        if self._descriptions is None or version != self._descriptions_version:
+            rows = tx.session.execute(
+                select(
+                    Description.id, Description.work_id, Description.character_id, Description.text
+                ).order_by(Description.id)
+            ).all()
+            self._descriptions = DescriptionIndex(
+                [DescriptionEntry(*row) for row in rows], self._cache
+            )
+            self._descriptions_version = version
+        return self._descriptions
 
     def screen(
         self,
@@ -117,10 +196,29 @@ class PromptScreener:
             raise InvalidInput("a prompt is text")
         if len(prompt) > MAX_PROMPT_CHARS:
             raise InvalidInput(f"prompt longer than {MAX_PROMPT_CHARS} characters")
-        matcher = self._refresh(tx)
         buyer: Licensee | None = tx.registry.licensee(licensee) if licensee else None
-        hits = matcher.find(prompt)
-        works_named = {h.entry.work_id for h in hits if not h.entry.weak}  # corroboration
+        matches = self._name_matches(tx, prompt, purpose)
+        self._apply_grants(tx, matches, buyer, territory)
+        if not any(m.grant is None and m.score >= THRESHOLDS.block for m in matches):
+            described = self._description_matches(tx, prompt, purpose)
+            if described:
+                _corroborate(matches, described)
+                self._apply_grants(tx, described, buyer, territory)
+                named = {(m.work_id, m.character_id) for m in matches if m.score >= REVIEW}
+                matches += [m for m in described if (m.work_id, m.character_id) not in named]
+        matches.sort(key=lambda m: -m.score)
+        unlicensed = [m for m in matches if m.grant is None]
+        decision = THRESHOLDS.decide(m.score for m in unlicensed)
+        result = PromptResult(prompt, decision, matches)
+        if decision != "allow":
+            flagged = [m for m in unlicensed if m.score >= REVIEW]
+            result.rewrite = rewrite(prompt, _spans_to_remove(prompt, flagged))
+            result.negative_terms = _negative_terms(flagged)
+        return result
+
+    def _name_matches(self, tx: Transaction, prompt: str, purpose: str) -> list[PromptMatch]:
+        hits = self._refresh_names(tx).find(prompt)
+        works_named = {h.entry.work_id for h in hits if not h.entry.needs_evidence}
         # A name that is both a work's title and its character's name means the character.
         character_spans = {(h.entry.work_id, h.start, h.end) for h in hits if h.entry.character_id}
         hits = [
@@ -134,49 +232,88 @@ class PromptScreener:
             key = (hit.entry.work_id, hit.entry.character_id, match.reference)
             if key not in best or match.score > best[key].score:
                 best[key] = match
-        matches = sorted(best.values(), key=lambda m: (-m.score, m.span))
+        return sorted(best.values(), key=lambda m: (-m.score, m.span))
+
+    def _description_matches(self, tx: Transaction, prompt: str, purpose: str) -> list[PromptMatch]:
+        index = self._refresh_descriptions(tx)
+        if index is None or not len(index) or not prompt.strip():
+            return []
+        vector = self._cache.embedder.embed([prompt])[0]
+        return [self._description_match(hit, purpose) for hit in index.search(prompt, vector)]
+
+    def _description_match(self, hit: DescriptionHit, purpose: str) -> PromptMatch:
+        label = self._label(hit.entry.work_id, hit.entry.character_id)
+        return PromptMatch(
+            holder=label.holder,
+            country=label.country,
+            work=label.work,
+            character=label.character,
+            reference="character" if label.character else "work",
+            reason="description",
+            matched=hit.entry.text,
+            span=None,
+            score=hit.score,
+            purpose=purpose,
+            work_id=hit.entry.work_id,
+            character_id=hit.entry.character_id,
+            evidence={
+                "description_id": hit.entry.id,
+                "similarity": hit.similarity,
+                "shared_terms": list(hit.shared_terms),
+                "strength": hit.strength,
+            },
+        )
+
+    def _apply_grants(
+        self,
+        tx: Transaction,
+        matches: list[PromptMatch],
+        buyer: Licensee | None,
+        territory: str | None,
+    ) -> None:
+        if buyer is None:
+            return
         for match in matches:
-            if buyer is not None and match.score >= REVIEW:
+            if match.score >= REVIEW:
                 subject = self._subject(tx, match)
                 decision = tx.ledger.may(buyer, subject, match.purpose, territory)
                 match.grant = decision.to_dict()["grant"] if decision.allowed else None
-        unlicensed = [m for m in matches if m.grant is None]
-        decision = THRESHOLDS.decide(m.score for m in unlicensed)
-        result = PromptResult(prompt, decision, matches)
-        if decision != "allow":
-            flagged = [m for m in unlicensed if m.score >= REVIEW]
-            result.rewrite = rewrite(prompt, [m.span for m in flagged])
-            result.negative_terms = self._negative_terms(tx, flagged)
-        return result
 
     def _to_match(
         self, tx: Transaction, prompt: str, hit: NameHit, purpose: str, works_named: set[int]
     ) -> PromptMatch:
-        work = tx.session.get(Work, hit.entry.work_id)
-        character = (
-            tx.session.get(Character, hit.entry.character_id) if hit.entry.character_id else None
-        )
+        label = self._label(hit.entry.work_id, hit.entry.character_id)
         style = bool(
             STYLE_BEFORE.search(prompt[: hit.start]) or STYLE_AFTER.search(prompt[hit.end :])
         )
         fuzzy = hit.kind == "fuzzy"
         score = FUZZY_SCORES.get(hit.distance, 0.5) if fuzzy else SCORES[hit.kind]
-        if hit.entry.weak and hit.entry.work_id not in works_named:
-            score = min(score, WEAK_SCORE)
-        signal = {"exact": "name", "obfuscated": "obfuscated-name", "fuzzy": "fuzzy-name"}
+        evidence: dict[str, Any] = {"registered_name": hit.entry.text}
+        if hit.entry.needs_evidence:
+            support = _name_support(prompt, hit, works_named)
+            evidence["needs_evidence"] = True
+            evidence["support"] = support
+            if support is None:
+                evidence["score_if_supported"] = score
+                everyday = is_common_word(hit.entry.text) and hit.matched(prompt).islower()
+                score = min(score, EVERYDAY_WORD_SCORE if everyday else UNSUPPORTED_SCORE)
+        if fuzzy:
+            evidence["edits"] = hit.distance
+        reason = {"obfuscated": "obfuscated", "fuzzy": "fuzzy"}.get(hit.kind)
         return PromptMatch(
-            holder=work.holder.name,
-            country=work.holder.country,
-            work=work.title,
-            character=character.name if character else None,
-            reference="style" if style else ("character" if character else "work"),
-            signal=signal[hit.kind],
+            holder=label.holder,
+            country=label.country,
+            work=label.work,
+            character=label.character,
+            reference="style" if style else ("character" if label.character else "work"),
+            reason=reason or ("name" if hit.entry.primary else "alias"),
             matched=hit.matched(prompt),
             span=(hit.start, hit.end),
             score=score,
             purpose="style" if style else purpose,
-            work_id=work.id,
-            character_id=character.id if character else None,
+            work_id=hit.entry.work_id,
+            character_id=hit.entry.character_id,
+            evidence=evidence,
         )
 
     @staticmethod
@@ -185,13 +322,69 @@ class PromptScreener:
             return tx.session.get(Character, match.character_id)
         return tx.session.get(Work, match.work_id)
 
-    def _negative_terms(self, tx: Transaction, matches: list[PromptMatch]) -> list[str]:
-        terms: list[str] = []
-        for match in matches:
-            for term in (match.character, match.work, match.matched):
-                if term and term not in terms:
-                    terms.append(term)
-        return terms
+
+def _name_support(prompt: str, hit: NameHit, works_named: set[int]) -> str | None:
+    """Evidence that a short or everyday-word name means the subject, or None.
+
+    "another name": the same work is named too ("Link and Zelda"); "proper noun": written
+    capitalised inside a sentence ("a portrait of Link"); "alone": the prompt is just the name.
+    """
+    if hit.entry.work_id in works_named:
+        return "another name"
+    matched = hit.matched(prompt)
+    before = prompt[: hit.start].rstrip()
+    sentence_start = not before or before[-1] in ".!?\n"
+    if matched[:1].isupper() and not sentence_start:
+        return "proper noun"
+    rest = prompt.strip(" \t\n.,;:!?\"'")
+    if len(rest) <= 2 * len(matched) and fold(rest).text == fold(matched).text:
+        return "alone"
+    return None
+
+
+def _corroborate(names: list[PromptMatch], described: list[PromptMatch]) -> None:
+    """A name waiting for evidence gets it from a description of the same work."""
+    works = {m.work_id for m in described if m.score >= REVIEW}
+    for match in names:
+        if "score_if_supported" in match.evidence and match.work_id in works:
+            match.evidence["support"] = "description"
+            match.score = match.evidence.pop("score_if_supported")
+
+
+def _spans_to_remove(prompt: str, matches: list[PromptMatch]) -> list[tuple[int, int]]:
+    """Names as found; for a description, the prompt's words that made it distinctive."""
+    spans = [m.span for m in matches if m.span]
+    for match in matches:
+        if match.span is None:
+            shared = set(match.evidence.get("shared_terms", [])[:3])
+            spans += [
+                (w.start(), w.end())
+                for w in re.finditer(r"\w+(?:'\w+)?", prompt)
+                if shared & terms(w.group())
+            ]
+    return _merge(spans)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _negative_terms(matches: list[PromptMatch]) -> list[str]:
+    found: list[str] = []
+    for match in matches:
+        words = (match.character, match.work)
+        if match.span:
+            words += (match.matched,)
+        for term in words:
+            if term and term not in found:
+                found.append(term)
+    return found
 
 
 def rewrite(prompt: str, spans: list[tuple[int, int]]) -> str:

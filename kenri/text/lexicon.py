@@ -1,0 +1,64 @@
+"""Words: which registered names are also everyday words, and the terms two texts share.
+
+A name that is an everyday English word ("Link", "Rose", "Dawn") needs evidence before it
+blocks: frequency comes from ``wordfreq`` (Zipf scale: 4 = once per 100k words). Famous names
+are frequent too (Batman 4.2, Mario 4.2), so the bar is set where ordinary words start to
+dominate; the evidence rules (capitalised, alone, or corroborated) keep those names caught
+when they are meant.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+COMMON_ZIPF = 4.0
+STOPWORDS = frozenset(
+    str.split(
+        """a an the of and or but with without in on at to for from by into onto over under near
+    his her its their he she it they them is are was were be been being this that these those
+    as has have had who whom which what when where while wears wearing wear has having very
+    character image picture photo create generate draw make show depict depicting featuring
+    fictional style one two some any all each other another often usually typically also
+    known well famous iconic"""
+    )
+)
+_LATIN_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9d]+")
+
+
+@lru_cache(maxsize=65536)
+def zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en")
+
+
+def is_common_word(name: str) -> bool:
+    """A single Latin-script word that ordinary English uses often (see module docstring)."""
+    words = name.split()
+    return len(words) == 1 and name.isascii() and zipf(name.casefold()) >= COMMON_ZIPF
+
+
+def _stem(word: str) -> str:
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def terms(text: str) -> frozenset[str]:
+    """Content words (lower-case, plural folded) and Japanese bigrams (kana-only particles
+    such as から are left out: every Japanese sentence has them)."""
+    lowered = text.casefold()
+    found = {_stem(w) for w in _LATIN_WORD.findall(lowered)}
+    found = {w for w in found if w not in STOPWORDS and len(w) > 1}
+    for run in _CJK_RUN.findall(text):
+        if len(run) == 1:
+            continue
+        pairs = (run[i : i + 2] for i in range(len(run) - 1))
+        found.update(p for p in pairs if not all("\u3040" <= ch <= "\u309f" for ch in p))
+    return frozenset(found)

@@ -1,0 +1,162 @@
+"""The signals behind prompt decisions: shared terms, everyday-word names and the evidence they
+need, and descriptions (indirect references, English and Japanese) with their explanation."""
+
+from __future__ import annotations
+
+import pytest
+
+import kenri
+from kenri.text.background import background_prompts
+from kenri.text.embedder import E5Embedder, EmbeddingCache
+from kenri.text.lexicon import is_common_word, terms
+
+
+def test_terms_fold_plurals_and_drop_stopwords():
+    assert terms("The Plumbers wearing red hats") == {"plumber", "red", "hat"}
+    assert terms("Mario's overalls, berries") == {"mario", "overall", "berry"}
+
+
+def test_japanese_terms_are_bigrams_without_bare_particles():
+    found = terms("背中に 不思議な タネが")
+    assert {"背中", "不思", "思議", "タネ"} <= found
+    assert not any(all("\u3040" <= ch <= "\u309f" for ch in t) for t in found)
+
+
+@pytest.mark.parametrize(
+    "name, common",
+    [("Link", True), ("Rose", True), ("Dawn", True), ("Pikachu", False), ("Snow White", False),
+     ("ピカチュウ", False), ("Hoshimaru", False)],
+)  # fmt: skip
+def test_everyday_words_are_told_from_names(name, common):
+    assert is_common_word(name) is common
+
+
+def test_background_prompts_are_stable_and_bilingual():
+    first, second = background_prompts(), background_prompts()
+    assert first == second and len(first) == 240
+    assert any(any("\u3040" <= ch <= "\u9fff" for ch in p) for p in first)
+
+
+def test_embedding_cache_survives_a_restart(tmp_path):
+    cache = EmbeddingCache(E5Embedder(), tmp_path)
+    vectors = cache.embed(["a blue robot cat", "青いロボット猫"])
+    assert vectors.shape == (2, 384)
+    assert abs(float(vectors[0] @ vectors[1])) > 0.8  # one space for English and Japanese
+    again = EmbeddingCache(E5Embedder(), tmp_path).embed(["青いロボット猫"])
+    assert (again[0] == vectors[1]).all()
+    assert (tmp_path / "e5-small-q4.npz").exists()
+
+
+@pytest.fixture
+def described(app: kenri.Kenri) -> kenri.Kenri:
+    """Two holders, one Japanese, each with a character known by traits and a common-word name."""
+    with app.transaction() as tx:
+        reg = tx.registry
+        jp = reg.add_holder("Sora Studio", "JP")
+        us = reg.add_holder("Harbor Pictures", "US")
+        robot = reg.add_work(jp, "Pocket Robot Neko")
+        reg.add_character(
+            robot,
+            "Nekobot",
+            descriptions=[
+                "a round blue robot cat from the 22nd century with no ears, a red collar with "
+                "a golden bell and a magic pocket on its white belly that holds future gadgets",
+                "二十二世紀から来た青い猫型ロボット。耳がなく、赤い首輪に鈴、白いお腹に四次元ポケット",
+            ],
+        )
+        quest = reg.add_work(us, "Tide Quest")
+        reg.add_character(quest, "Link", descriptions=[
+            "a young sailor boy with a green knitted cap, a brass spyglass and a pet seagull "
+            "named Pip, captain of the tiny ship Tidewalker",
+        ])  # fmt: skip
+        reg.add_character(quest, "Marina Tidewalker")
+    return app
+
+
+@pytest.mark.parametrize(
+    "prompt, character",
+    [
+        ("a blue robot cat from the future with a magic pocket on its belly", "Nekobot"),
+        ("round blue cat robot without ears, red collar and bell, pulls gadgets from a pocket",
+         "Nekobot"),
+        ("未来から来た耳のない青い猫型ロボット、お腹にポケット", "Nekobot"),
+        ("a sailor boy in a green knitted cap holding a brass spyglass, seagull on his shoulder",
+         "Link"),
+    ],
+)  # fmt: skip
+def test_descriptions_catch_indirect_prompts_and_explain(described, prompt, character):
+    result = described.screen_prompt(prompt)
+    assert result.decision == "block", result.to_dict()
+    top = result.matches[0]
+    assert top.character == character and top.reason == "description"
+    view = top.to_dict()
+    assert view["reason"] == "description" and view["span"] is None
+    assert view["evidence"]["similarity"] > 0 and view["matched"]  # the registered text
+    assert result.rewrite is not None and result.negative_terms[0] == character
+
+
+def test_description_rewrite_drops_the_distinctive_words(described):
+    result = described.screen_prompt("a blue robot cat from the future with a magic pocket")
+    shared = result.matches[0].evidence["shared_terms"][:3]
+    assert shared and not any(term in terms(result.rewrite) for term in shared)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["a chain link fence in the rain", "a cat sleeping on a sofa", "a robot vacuum on a carpet",
+     "a boy sailing a small boat", "青い空と白い雲"],
+)  # fmt: skip
+def test_ordinary_prompts_near_the_descriptions_pass(described, prompt):
+    assert described.screen_prompt(prompt).decision == "allow", prompt
+
+
+@pytest.mark.parametrize(
+    "prompt, decision, support",
+    [
+        ("a chain link fence", "allow", None),  # the word, in lower case
+        ("Link waving", "review", None),  # capitalised, but a sentence starts that way
+        ("a portrait of Link, oil painting", "block", "proper noun"),
+        ("Link", "block", "alone"),
+        ("link and Marina Tidewalker on the deck", "block", "another name"),
+        ("link with a green knitted cap and a brass spyglass, seagull named Pip", "block",
+         "description"),
+    ],
+)  # fmt: skip
+def test_everyday_word_names_need_evidence(described, prompt, decision, support):
+    result = described.screen_prompt(prompt)
+    assert result.decision == decision, result.to_dict()
+    link = [m for m in result.matches if m.character == "Link" and m.reason != "description"]
+    assert link and link[0].evidence["needs_evidence"]
+    assert link[0].evidence["support"] == support
+
+
+def test_names_decide_before_the_model_runs(described, monkeypatch):
+    screener = described.prompt_screener
+    calls = []
+    original = screener._cache.embedder.embed
+    monkeypatch.setattr(screener._cache.embedder, "embed", lambda t: calls.append(t) or
+                        original(t))  # fmt: skip
+    assert described.screen_prompt("Nekobot in the rain").decision == "block"
+    assert calls == []
+    assert described.screen_prompt("a cat in the rain").decision == "allow"
+    assert calls == [["a cat in the rain"]]
+
+
+def test_a_generation_grant_allows_a_described_character(described):
+    with described.transaction() as tx:
+        buyer = tx.registry.add_licensee("Acme AI", "US")
+        tx.ledger.grant(buyer, tx.registry.character("Nekobot"), ["generation"])
+    prompt = "a blue robot cat from the future with a magic pocket on its belly"
+    result = described.screen_prompt(prompt, licensee="Acme AI")
+    assert result.decision == "allow"
+    assert result.matches[0].grant is not None
+
+
+def test_without_a_text_model_names_still_work(described, monkeypatch):
+    monkeypatch.setenv("KENRI_TEXT_MODEL", "none")
+    app = kenri.open(home=described.settings.home, db=described.settings.db_url)
+    assert app.screen_prompt("Nekobot").decision == "block"
+    assert (
+        app.screen_prompt("a blue robot cat from the future with a magic pocket").decision
+        == "allow"
+    )
