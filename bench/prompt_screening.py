@@ -244,7 +244,7 @@ def add_scale_characters(reg, wanted: int) -> int:
             if added >= wanted:
                 return added
             name, series = danbooru_name(row["tag"])
-            title = f"danbooru: {series or 'unqualified'}"
+            title = f"danbooru: {series or name}"  # an unqualified tag: a work of its own
             if not name or len(name) > 100 or (title, name.casefold()) in seen:
                 continue
             seen.add((title, name.casefold()))
@@ -439,6 +439,8 @@ def main() -> None:
     negatives, dropped = negative_sets()
     screener = app.prompt_screener
     embedder = screener.embedder
+    if args.calibrate:  # only what the fit needs: descriptions and benign prompts
+        positives = [p for p in positives if p["category"].startswith("description: desc")]
     with app.transaction() as tx:
         screener.screen(tx, "warm-up: load the automaton, the index and the model")
         times, results = [], []
@@ -582,7 +584,7 @@ def calibrate(positives, pos_results, negatives, neg_results) -> None:
         [
             description_strength(r, None)
             for item, r in zip(negatives, neg_results, strict=True)
-            if item["half"] == "calibration" and r.decision != "block"
+            if item["half"] == "calibration"
         ]
     )
     benign = benign[np.isfinite(benign)]

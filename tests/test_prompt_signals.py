@@ -8,7 +8,7 @@ import pytest
 import kenri
 from kenri.text.background import background_prompts
 from kenri.text.embedder import E5Embedder, EmbeddingCache
-from kenri.text.lexicon import is_common_word, terms
+from kenri.text.lexicon import is_common_word, terms, word_class
 
 
 def test_terms_fold_plurals_and_drop_stopwords():
@@ -23,12 +23,14 @@ def test_japanese_terms_are_bigrams_without_bare_particles():
 
 
 @pytest.mark.parametrize(
-    "name, common",
-    [("Link", True), ("Rose", True), ("Dawn", True), ("Pikachu", False), ("Snow White", False),
-     ("ピカチュウ", False), ("Hoshimaru", False)],
+    "name, kind",
+    [("Link", "everyday"), ("Rose", "everyday"), ("mermaid", "word"), ("Snow White", "word"),
+     ("Iron Man", "word"), ("Pikachu", "name"), ("ピカチュウ", "name"), ("Hoshimaru", "name"),
+     ("R2-D2", "name")],
 )  # fmt: skip
-def test_everyday_words_are_told_from_names(name, common):
-    assert is_common_word(name) is common
+def test_words_are_told_from_names(name, kind):
+    assert word_class(name) == kind
+    assert is_common_word(name) is (kind != "name")
 
 
 def test_background_prompts_are_stable_and_bilingual():
@@ -114,8 +116,8 @@ def test_ordinary_prompts_near_the_descriptions_pass(described, prompt):
     "prompt, decision, support",
     [
         ("a chain link fence", "allow", None),  # the word, in lower case
-        ("Link waving", "review", None),  # capitalised, but a sentence starts that way
-        ("a portrait of Link, oil painting", "block", "proper noun"),
+        ("Link waving", "review", None),  # capitalised: not enough for an everyday word
+        ("a portrait of Link, oil painting", "review", None),
         ("Link", "block", "alone"),
         ("link and Marina Tidewalker on the deck", "block", "another name"),
         ("link with a green knitted cap and a brass spyglass, seagull named Pip", "block",

@@ -1,10 +1,10 @@
 """Words: which registered names are also everyday words, and the terms two texts share.
 
-A name that is an everyday English word ("Link", "Rose", "Dawn") needs evidence before it
-blocks: frequency comes from ``wordfreq`` (Zipf scale: 4 = once per 100k words). Famous names
-are frequent too (Batman 4.2, Mario 4.2), so the bar is set where ordinary words start to
-dominate; the evidence rules (capitalised, alone, or corroborated) keep those names caught
-when they are meant.
+A name that is also an English word ("Link", "Rose", "mermaid", "Iron Man") needs evidence
+before it blocks: frequency comes from ``wordfreq`` (Zipf scale: 4 = once per 100k words).
+Famous names are frequent too (Batman 4.2, Naruto 3.5), so frequency alone cannot tell them
+from words; the evidence rules in prompt screening (capitalised, alone, corroborated) keep
+them caught when they are meant as names.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-COMMON_ZIPF = 4.0
+COMMON_ZIPF = 4.0  # once per 100k words
+WORD_ZIPF = 3.3  # about once per 2M words: "mermaid", "tiara", also "Naruto"
 STOPWORDS = frozenset(
     str.split(
         """a an the of and or but with without in on at to for from by into onto over under near
@@ -34,10 +35,21 @@ def zipf(word: str) -> float:
     return zipf_frequency(word, "en")
 
 
+def word_class(name: str) -> str:
+    """ "everyday" (a frequent English word: "Link", "Rose"), "word" (a word or a phrase of
+    words a prompt may use for themselves: "mermaid", "Iron Man") or "name" (anything else,
+    including every name in another script)."""
+    words = name.casefold().split()
+    if not name.isascii() or not words or not all(w.isalpha() and len(w) > 1 for w in words):
+        return "name"
+    frequencies = [zipf(w) for w in words]
+    if len(words) == 1 and frequencies[0] >= COMMON_ZIPF:
+        return "everyday"
+    return "word" if min(frequencies) >= WORD_ZIPF else "name"
+
+
 def is_common_word(name: str) -> bool:
-    """A single Latin-script word that ordinary English uses often (see module docstring)."""
-    words = name.split()
-    return len(words) == 1 and name.isascii() and zipf(name.casefold()) >= COMMON_ZIPF
+    return word_class(name) != "name"
 
 
 def _stem(word: str) -> str:

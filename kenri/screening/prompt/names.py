@@ -17,7 +17,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from kenri.screening.prompt.normalize import Folded, fold
-from kenri.text.lexicon import is_common_word
+from kenri.text.lexicon import word_class
 
 SHORT_LENGTH = 3
 FUZZY_MIN_LENGTH = 6
@@ -32,10 +32,17 @@ class NameEntry:
     primary: bool = True  # the subject's own name (else an alias)
 
     @property
+    def word_class(self) -> str:
+        """ "name", "word" or "everyday" (see ``lexicon.word_class``); very short Latin names
+        count as words."""
+        found = word_class(self.text)
+        if found == "name" and len(self.key) <= SHORT_LENGTH and self.text.isascii():
+            return "everyday"  # "Mew", "Aa": as easily a syllable, an initialism or a typo
+        return found
+
+    @property
     def needs_evidence(self) -> bool:
-        if any(_is_cjk_or_kana(c) for c in self.text):
-            return False
-        return len(self.key) <= SHORT_LENGTH or is_common_word(self.text)
+        return self.word_class != "name"
 
 
 @dataclass(frozen=True)

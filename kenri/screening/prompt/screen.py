@@ -30,7 +30,7 @@ from kenri.screening.prompt.descriptions import DescriptionEntry, DescriptionHit
 from kenri.screening.prompt.names import NameEntry, NameHit, NameMatcher
 from kenri.screening.prompt.normalize import fold, fold_name
 from kenri.text.embedder import EmbeddingCache, TextEmbedder
-from kenri.text.lexicon import is_common_word, terms
+from kenri.text.lexicon import terms, word_class
 
 if TYPE_CHECKING:
     from kenri.app import Kenri, Transaction
@@ -40,6 +40,7 @@ SCORES = {"exact": 0.97, "obfuscated": 0.95}
 FUZZY_SCORES = {1: 0.85, 2: 0.6}
 UNSUPPORTED_SCORE = 0.6  # a short or everyday-word name without evidence: review
 EVERYDAY_WORD_SCORE = 0.3  # ... written in lower case like the word it also is: listed, allowed
+OBFUSCATED_MIN = 5  # folded letters a name needs to be trusted behind an obfuscation
 THRESHOLDS = Thresholds()
 REVIEW = THRESHOLDS.review
 STYLE_BEFORE = re.compile(
@@ -218,7 +219,7 @@ class PromptScreener:
 
     def _name_matches(self, tx: Transaction, prompt: str, purpose: str) -> list[PromptMatch]:
         hits = self._refresh_names(tx).find(prompt)
-        works_named = {h.entry.work_id for h in hits if not h.entry.needs_evidence}
+        works_named = {h.entry.work_id for h in hits if _word_class(prompt, h) == "name"}
         # A name that is both a work's title and its character's name means the character.
         character_spans = {(h.entry.work_id, h.start, h.end) for h in hits if h.entry.character_id}
         hits = [
@@ -289,14 +290,18 @@ class PromptScreener:
         fuzzy = hit.kind == "fuzzy"
         score = FUZZY_SCORES.get(hit.distance, 0.5) if fuzzy else SCORES[hit.kind]
         evidence: dict[str, Any] = {"registered_name": hit.entry.text}
-        if hit.entry.needs_evidence:
-            support = _name_support(prompt, hit, works_named)
-            evidence["needs_evidence"] = True
+        kind = _word_class(prompt, hit)
+        if kind != "name":
+            support = _name_support(prompt, hit, works_named, kind)
+            evidence["needs_evidence"] = kind
             evidence["support"] = support
             if support is None:
                 evidence["score_if_supported"] = score
-                everyday = is_common_word(hit.entry.text) and hit.matched(prompt).islower()
-                score = min(score, EVERYDAY_WORD_SCORE if everyday else UNSUPPORTED_SCORE)
+                lower = hit.matched(prompt).islower()
+                score = min(
+                    score,
+                    EVERYDAY_WORD_SCORE if lower and kind == "everyday" else UNSUPPORTED_SCORE,
+                )
         if fuzzy:
             evidence["edits"] = hit.distance
         reason = {"obfuscated": "obfuscated", "fuzzy": "fuzzy"}.get(hit.kind)
@@ -323,18 +328,32 @@ class PromptScreener:
         return tx.session.get(Work, match.work_id)
 
 
-def _name_support(prompt: str, hit: NameHit, works_named: set[int]) -> str | None:
-    """Evidence that a short or everyday-word name means the subject, or None.
+def _word_class(prompt: str, hit: NameHit) -> str:
+    """How much a hit looks like ordinary words: the name's own class, or, when the prompt's
+    text differs from the name (folded, obfuscated), the class of that text: "tiger" folds
+    like "Tigger" and "as he" like "Ashe", but they are words."""
+    kind = hit.entry.word_class
+    if kind == "name" and hit.kind != "exact":
+        kind = word_class(hit.matched(prompt))
+        if kind == "name" and hit.kind == "obfuscated" and len(hit.entry.key) <= OBFUSCATED_MIN:
+            kind = "word"  # a short name behind folding needs evidence
+    return kind
 
-    "another name": the same work is named too ("Link and Zelda"); "proper noun": written
-    capitalised inside a sentence ("a portrait of Link"); "alone": the prompt is just the name.
+
+def _name_support(prompt: str, hit: NameHit, works_named: set[int], kind: str) -> str | None:
+    """Evidence that a name which is also a word means the subject, or None.
+
+    "another name": the same work is named too ("Link and Zelda"); "proper noun": a rarer word
+    ("Naruto", "mermaid") written capitalised inside a sentence; "alone": the prompt is just
+    the name. An everyday word ("Link") needs more than a capital: another name, a description
+    of the subject (see ``_corroborate``), or nothing else in the prompt.
     """
     if hit.entry.work_id in works_named:
         return "another name"
     matched = hit.matched(prompt)
     before = prompt[: hit.start].rstrip()
     sentence_start = not before or before[-1] in ".!?\n"
-    if matched[:1].isupper() and not sentence_start:
+    if matched[:1].isupper() and not sentence_start and kind == "word":
         return "proper noun"
     rest = prompt.strip(" \t\n.,;:!?\"'")
     if len(rest) <= 2 * len(matched) and fold(rest).text == fold(matched).text:
