@@ -23,8 +23,8 @@ DESCRIPTOR_MIDPOINT = float(os.environ.get("KENRI_DESCRIPTOR_MIDPOINT", "0.92"))
 DESCRIPTOR_SLOPE = float(os.environ.get("KENRI_DESCRIPTOR_SLOPE", "60"))
 
 # Prompt descriptions: strength (see screening/prompt/descriptions.py) at which the score is 0.5.
-DESCRIPTION_MIDPOINT = float(os.environ.get("KENRI_DESCRIPTION_MIDPOINT", "0.10"))
-DESCRIPTION_SLOPE = float(os.environ.get("KENRI_DESCRIPTION_SLOPE", "60"))
+DESCRIPTION_MIDPOINT = float(os.environ.get("KENRI_DESCRIPTION_MIDPOINT", "0.211"))
+DESCRIPTION_SLOPE = float(os.environ.get("KENRI_DESCRIPTION_SLOPE", "32.3"))
 
 REVIEW_THRESHOLD = 0.5
 BLOCK_THRESHOLD = 0.9
