@@ -355,6 +355,9 @@ def _name_support(prompt: str, hit: NameHit, works_named: set[int], kind: str) -
     sentence_start = not before or before[-1] in ".!?\n"
     if matched[:1].isupper() and not sentence_start and kind == "word":
         return "proper noun"
+    words = matched.split()
+    if len(words) > 1 and all(w[:1].isupper() for w in words):
+        return "proper noun"  # "Captain Comet", "Iron Man": title case is a name anywhere
     rest = prompt.strip(" \t\n.,;:!?\"'")
     if len(rest) <= 2 * len(matched) and fold(rest).text == fold(matched).text:
         return "alone"
