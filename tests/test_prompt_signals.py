@@ -162,3 +162,12 @@ def test_without_a_text_model_names_still_work(described, monkeypatch):
         app.screen_prompt("a blue robot cat from the future with a magic pocket").decision
         == "allow"
     )
+
+
+def test_words_joined_across_spaces_are_not_a_split_name(app):
+    with app.transaction() as tx:
+        work = tx.registry.add_work(tx.registry.add_holder("Tiny Studio", "JP"), "Tiny Tales")
+        tx.registry.add_character(work, "Ahat")
+        tx.registry.add_character(work, "Pikarin")
+    assert app.screen_prompt("a hat on a table").decision != "block"
+    assert app.screen_prompt("pika rin at the beach").decision == "block"  # a split name

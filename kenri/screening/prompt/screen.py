@@ -333,6 +333,10 @@ def _word_class(prompt: str, hit: NameHit) -> str:
     text differs from the name (folded, obfuscated), the class of that text: "tiger" folds
     like "Tigger" and "as he" like "Ashe", but they are words."""
     kind = hit.entry.word_class
+    pieces = hit.matched(prompt).split()
+    joined = hit.kind != "exact" and len(pieces) > 1 and any(len(p) > 1 for p in pieces)
+    if kind == "name" and joined and any(len(p) <= 2 or word_class(p) != "name" for p in pieces):
+        return "word"  # "a hat" joined to "ahat", "as he" to "ashe": words, not a split name
     if kind == "name" and hit.kind != "exact":
         kind = word_class(hit.matched(prompt))
         if kind == "name" and hit.kind == "obfuscated" and len(hit.entry.key) <= OBFUSCATED_MIN:
