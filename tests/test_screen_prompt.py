@@ -159,7 +159,7 @@ def test_cli_screen_prompt_file_keeps_order_and_reports_bad_lines(registry, tmp_
         ["--home", str(registry.settings.home), "--db", registry.settings.db_url, "screen",
          "prompt", "--file", str(prompts), "--json"],
     )  # fmt: skip
-    assert result.exit_code == 1, result.output  # one line failed; the others were screened
+    assert result.exit_code == 2, result.output  # one line failed; the others were screened
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line.get("decision") for line in lines] == ["block", "allow", None, "block"]
     assert "longer than" in lines[2]["error"] and lines[2]["line"] == 3

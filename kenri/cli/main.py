@@ -753,7 +753,7 @@ def screen_prompt(
                 continue
             _show_prompt_result(result.to_dict(), as_json)
         if failed:
-            raise typer.Exit(1)
+            raise typer.Exit(2)  # as for images: some inputs could not be screened
 
     guarded(as_json, run)
 
