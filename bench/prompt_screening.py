@@ -76,8 +76,9 @@ COPYCAT_QUERY_KINDS = (
     "keywords:keywords_co-occurrence",
     "keywords:keywords_embedding",
 )
-# Benign-set prompts that really name IP (labelled by reading every prompt the screener flagged
-# in a first run; the match is a case-insensitive substring): dropped from the negatives.
+# Benign-set prompts that really name IP (a list of well-known names written before the run; the
+# match is a case-insensitive substring; the run prints how many were dropped, and each dropped
+# prompt was read: all 8 name Superman, Spiderman, Mario, Batman or Darth Vader).
 NAMES_IP = (
     "superman",
     "spiderman",

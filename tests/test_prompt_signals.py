@@ -3,6 +3,7 @@ need, and descriptions (indirect references, English and Japanese) with their ex
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import kenri
@@ -47,6 +48,10 @@ def test_embedding_cache_survives_a_restart(tmp_path):
     again = EmbeddingCache(E5Embedder(), tmp_path).embed(["青いロボット猫"])
     assert (again[0] == vectors[1]).all()
     assert (tmp_path / "e5-small-q4.npz").exists()
+    other = tmp_path / "other"
+    EmbeddingCache(E5Embedder(), other).embed(["a red kite"])
+    with np.load(other / "e5-small-q4.npz") as stored:
+        assert len(stored.files) == 1  # another data folder's texts never land in this file
 
 
 @pytest.fixture

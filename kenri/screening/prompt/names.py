@@ -40,10 +40,6 @@ class NameEntry:
             return "everyday"  # "Mew", "Aa": as easily a syllable, an initialism or a typo
         return found
 
-    @property
-    def needs_evidence(self) -> bool:
-        return self.word_class != "name"
-
 
 @dataclass(frozen=True)
 class NameHit:

@@ -74,7 +74,6 @@ class PromptMatch:
             "character": self.character,
             "reference": self.reference,
             "reason": "style" if self.reference == "style" else self.reason,
-            "signal": self.reason,
             "matched": self.matched,
             "span": list(self.span) if self.span else None,
             "score": self.score,
@@ -219,17 +218,19 @@ class PromptScreener:
 
     def _name_matches(self, tx: Transaction, prompt: str, purpose: str) -> list[PromptMatch]:
         hits = self._refresh_names(tx).find(prompt)
-        works_named = {h.entry.work_id for h in hits if _word_class(prompt, h) == "name"}
+        kinds = [_word_class(prompt, h) for h in hits]
+        works_named = {
+            h.entry.work_id for h, kind in zip(hits, kinds, strict=True) if kind == "name"
+        }
         # A name that is both a work's title and its character's name means the character.
         character_spans = {(h.entry.work_id, h.start, h.end) for h in hits if h.entry.character_id}
-        hits = [
-            h
-            for h in hits
-            if h.entry.character_id or (h.entry.work_id, h.start, h.end) not in character_spans
-        ]
         best: dict[tuple[int, int | None, str], PromptMatch] = {}
-        for hit in hits:
-            match = self._to_match(tx, prompt, hit, purpose, works_named)
+        for hit, kind in zip(hits, kinds, strict=True):
+            if not hit.entry.character_id and (hit.entry.work_id, hit.start, hit.end) in (
+                character_spans
+            ):
+                continue
+            match = self._to_match(prompt, hit, kind, purpose, works_named)
             key = (hit.entry.work_id, hit.entry.character_id, match.reference)
             if key not in best or match.score > best[key].score:
                 best[key] = match
@@ -281,8 +282,9 @@ class PromptScreener:
                 match.grant = decision.to_dict()["grant"] if decision.allowed else None
 
     def _to_match(
-        self, tx: Transaction, prompt: str, hit: NameHit, purpose: str, works_named: set[int]
+        self, prompt: str, hit: NameHit, kind: str, purpose: str, works_named: set[int]
     ) -> PromptMatch:
+        """``kind``: the hit's word class (see ``_word_class``)."""
         label = self._label(hit.entry.work_id, hit.entry.character_id)
         style = bool(
             STYLE_BEFORE.search(prompt[: hit.start]) or STYLE_AFTER.search(prompt[hit.end :])
@@ -290,7 +292,6 @@ class PromptScreener:
         fuzzy = hit.kind == "fuzzy"
         score = FUZZY_SCORES.get(hit.distance, 0.5) if fuzzy else SCORES[hit.kind]
         evidence: dict[str, Any] = {"registered_name": hit.entry.text}
-        kind = _word_class(prompt, hit)
         if kind != "name":
             support = _name_support(prompt, hit, works_named, kind)
             evidence["needs_evidence"] = kind
@@ -305,13 +306,16 @@ class PromptScreener:
         if fuzzy:
             evidence["edits"] = hit.distance
         reason = {"obfuscated": "obfuscated", "fuzzy": "fuzzy"}.get(hit.kind)
+        reason = reason or ("name" if hit.entry.primary else "alias")
+        if style:
+            evidence["matched_as"] = reason  # the reported reason is "style"
         return PromptMatch(
             holder=label.holder,
             country=label.country,
             work=label.work,
             character=label.character,
             reference="style" if style else ("character" if label.character else "work"),
-            reason=reason or ("name" if hit.entry.primary else "alias"),
+            reason=reason,
             matched=hit.matched(prompt),
             span=(hit.start, hit.end),
             score=score,
