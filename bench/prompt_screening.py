@@ -429,6 +429,7 @@ def main() -> None:
     parser.add_argument("--characters", type=int, default=50_000)
     parser.add_argument("--calibrate", action="store_true")
     parser.add_argument("--show-false-positives", type=int, default=0)
+    parser.add_argument("--show-misses", type=int, default=0)
     parser.add_argument(
         "--only", help="regex on category names: a quick partial run (no latency baseline)"
     )
@@ -486,8 +487,26 @@ def main() -> None:
             for item, r in zip(negatives, neg_results, strict=True)
             if r.decision != "allow"
         ]
+        flagged.sort(key=lambda row: row[0] != "block")  # blocks first
         for row in flagged[: args.show_false_positives]:
             print(row, file=sys.stderr)
+    if args.show_misses:
+        missed = [
+            (
+                r.decision,
+                item["category"],
+                item["target"],
+                item["text"][:80],
+                [
+                    (m.character, m.reason, m.score, m.evidence.get("support"))
+                    for m in r.matches[:2]
+                ],
+            )
+            for item, r in zip(positives, pos_results, strict=True)
+            if not caught(r, item["target"], "block")
+        ]
+        for row in missed[: args.show_misses]:
+            print("MISS", row, file=sys.stderr)
 
 
 def recall_table(positives, results) -> dict:
@@ -543,30 +562,41 @@ def fp_table(negatives, results) -> dict:
 
 
 def parity(positives, results) -> dict:
-    """Recall for Japanese-owned vs other characters, on CopyCat's 50 (both groups)."""
-    groups: dict[tuple[str, bool], list[bool]] = defaultdict(list)
+    """Recall for Japanese-owned vs other characters, on CopyCat's 50 (both groups).
+
+    Like is compared with like: only query categories both groups have (the lure prompts name
+    Western characters only), and "ALL" averages the categories with equal weight for both
+    groups, so neither group's recall rides on a mix of easier query kinds.
+    """
+    cells: dict[tuple[str, bool], list[bool]] = defaultdict(list)
     copycat = set(load_copycat()[0])
     for item, result in zip(positives, results, strict=True):
         if item["target"] not in copycat or item["category"].endswith("Pokedex (en)"):
             continue
         if item["category"].startswith("description: ") and item["half"] == "calibration":
             continue
-        group = group_of(item["category"])
         ok = caught(result, item["target"], "block")
-        groups[(group, item["japanese_owned"])].append(ok)
-        groups[("ALL", item["japanese_owned"])].append(ok)
-    out = {}
-    for group in sorted({g for g, _ in groups}):
-        jp, other = groups.get((group, True), []), groups.get((group, False), [])
-        if jp and other:
-            r_jp, r_other = sum(jp) / len(jp), sum(other) / len(other)
-            out[group] = {
-                "japanese_owned": round(r_jp, 4),
-                "n_jp": len(jp),
-                "other": round(r_other, 4),
-                "n_other": len(other),
-                "gap_points": round(100 * (r_other - r_jp), 2),
-            }
+        cells[(item["category"], item["japanese_owned"])].append(ok)
+    shared = sorted({c for c, jp in cells if jp} & {c for c, jp in cells if not jp})
+    out: dict = {}
+    groups: dict[str, list[str]] = defaultdict(list)
+    for category in shared:
+        groups[group_of(category)].append(category)
+    groups["ALL (categories both groups have, equal weight)"] = shared
+    for group, categories in sorted(groups.items()):
+        jp = [cells[(c, True)] for c in categories]
+        other = [cells[(c, False)] for c in categories]
+        r_jp = float(np.mean([sum(x) / len(x) for x in jp]))
+        r_other = float(np.mean([sum(x) / len(x) for x in other]))
+        out[group] = {
+            "japanese_owned": round(r_jp, 4),
+            "n_jp": sum(map(len, jp)),
+            "other": round(r_other, 4),
+            "n_other": sum(map(len, other)),
+            "gap_points": round(100 * (r_other - r_jp), 2),
+            "categories": len(categories),
+        }
+    out["left out (one group only)"] = sorted({c for c, _ in cells} - set(shared))
     return out
 
 

@@ -27,7 +27,8 @@ def test_japanese_terms_are_bigrams_without_bare_particles():
     "name, kind",
     [("Link", "everyday"), ("Rose", "everyday"), ("mermaid", "word"), ("Snow White", "word"),
      ("Iron Man", "word"), ("Pikachu", "name"), ("ピカチュウ", "name"), ("Hoshimaru", "name"),
-     ("R2-D2", "name")],
+     ("R2-D2", "name"), ("capybara", "word"), ("a knight", "everyday"), ("Totoro", "name"),
+     ("Jupiter", "word")],
 )  # fmt: skip
 def test_words_are_told_from_names(name, kind):
     assert word_class(name) == kind
@@ -123,7 +124,7 @@ def test_ordinary_prompts_near_the_descriptions_pass(described, prompt):
         ("a chain link fence", "allow", None),  # the word, in lower case
         ("Link waving", "review", None),  # capitalised: not enough for an everyday word
         ("a portrait of Link, oil painting", "review", None),
-        ("Link", "block", "alone"),
+        ("Link", "review", None),  # one everyday word alone ("hope", "fire") is ambiguous
         ("link and Marina Tidewalker on the deck", "block", "another name"),
         ("link with a green knitted cap and a brass spyglass, seagull named Pip", "block",
          "description"),

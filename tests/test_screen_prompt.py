@@ -32,6 +32,15 @@ def test_folding_keeps_kanji_and_distinct_names_apart():
     assert fold_name("R2-D2") == "r2d2"  # digits that are not between letters stay digits
 
 
+@pytest.mark.parametrize(
+    "text, folded",
+    [("P1k4chu", "pikachu"), ("4bra", "abra"), ("Ch4rm4nd3r", "charmander"), ("0ddish", "odish"),
+     ("1080p", "1080p"), ("4k", "4k"), ("mp4", "mp4"), ("area 51", "area51")],
+)  # fmt: skip
+def test_leetspeak_digits_fold_only_inside_words_of_letters(text, folded):
+    assert fold_name(text) == folded
+
+
 @pytest.fixture
 def registry(app: kenri.Kenri, tmp_path) -> kenri.Kenri:
     assert not import_catalog(app, write_catalog(tmp_path / "catalog")).errors

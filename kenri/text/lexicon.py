@@ -3,8 +3,10 @@
 A name that is also an English word ("Link", "Rose", "mermaid", "Iron Man") needs evidence
 before it blocks: frequency comes from ``wordfreq`` (Zipf scale: 4 = once per 100k words).
 Famous names are frequent too (Batman 4.2, Naruto 3.5), so frequency alone cannot tell them
-from words; the evidence rules in prompt screening (capitalised, alone, corroborated) keep
-them caught when they are meant as names.
+from words; rarer dictionary words ("capybara", "platypus") are found in Webster's Second
+(public domain, via ``english-words``), whose lower-case entries are common nouns and whose
+capitalised ones ("Jupiter", "Totoro") are proper nouns, which stay names. The evidence rules in
+prompt screening (capitalised, alone, corroborated) keep words caught when meant as names.
 """
 
 from __future__ import annotations
@@ -35,17 +37,30 @@ def zipf(word: str) -> float:
     return zipf_frequency(word, "en")
 
 
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """Lower-case (common-noun) entries of Webster's Second International (1934)."""
+    from english_words import get_english_words_set
+
+    return frozenset(w for w in get_english_words_set(["web2"], alpha=True) if w.islower())
+
+
+def is_dictionary_word(word: str) -> bool:
+    return zipf(word) >= WORD_ZIPF or word in dictionary_words()
+
+
 def word_class(name: str) -> str:
     """ "everyday" (a frequent English word: "Link", "Rose"), "word" (a word or a phrase of
-    words a prompt may use for themselves: "mermaid", "Iron Man") or "name" (anything else,
-    including every name in another script)."""
+    words a prompt may use for themselves: "mermaid", "capybara", "Iron Man", "a knight") or
+    "name" (anything else, including every name in another script)."""
     words = name.casefold().split()
+    if len(words) > 1:  # articles do not make a phrase a name ("a knight")
+        words = [w for w in words if w not in ("a", "i")] or words
     if not name.isascii() or not words or not all(w.isalpha() and len(w) > 1 for w in words):
         return "name"
-    frequencies = [zipf(w) for w in words]
-    if len(words) == 1 and frequencies[0] >= COMMON_ZIPF:
+    if len(words) == 1 and zipf(words[0]) >= COMMON_ZIPF:
         return "everyday"
-    return "word" if min(frequencies) >= WORD_ZIPF else "name"
+    return "word" if all(is_dictionary_word(w) for w in words) else "name"
 
 
 def is_common_word(name: str) -> bool:

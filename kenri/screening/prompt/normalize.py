@@ -5,7 +5,8 @@ back to the original offsets:
 
 - Unicode NFKC, case folding, accents stripped ("Pokémon" -> "pokemon", full width -> ASCII);
 - confusable letters (Cyrillic and Greek look-alikes, after Unicode TR39's confusables) -> Latin;
-- leetspeak digits and symbols between letters ("P1kachu", "pik@chu") -> letters;
+- leetspeak -> letters: symbols between letters ("pik@chu"), and digits inside a word that is
+  mostly letters ("P1kachu", "4bra", "Ch4rm4nd3r"; not "1080p", "4k", "R2-D2");
 - kana -> Hepburn romaji ("ピカチュウ" -> "pikachuu"), so kana and romaji spellings meet;
 - then repeated letters collapse ("piikachuuu", "pikachuu", "pikachu" all -> "pikachu"), which also
   folds romaji long vowels (ou/oo/uu, the "ー" mark) and doubled consonants.
@@ -16,6 +17,7 @@ the offsets whether a match starts and ends on word boundaries of the original.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -58,6 +60,7 @@ def _base_letters(ch: str) -> str:
 
 
 def fold(text: str) -> Folded:
+    leet_digits = _leet_digits(text)
     chars: list[str] = []
     offsets: list[int] = []
     i = 0
@@ -74,7 +77,7 @@ def fold(text: str) -> Folded:
         if _is_cjk(ch):
             chars.append(ch)
             offsets.append(i)
-        elif ch in LEET and _between_letters(text, i):
+        elif ch in LEET and (_between_letters(text, i) or (ch.isdigit() and i in leet_digits)):
             chars.append(LEET[ch])
             offsets.append(i)
         else:
@@ -116,6 +119,25 @@ def _romanise_kana(text: str, start: int, stop: int, chars: list[str], offsets: 
                 chars.append(letter)
                 offsets.append(offset)
         i = j
+
+
+_ALNUM_RUN = re.compile(r"[^\W_]+")
+
+
+def _leet_digits(text: str) -> set[int]:
+    """Offsets of digits that stand for letters: in a run of letters and digits with at least
+    three letters, more letters than digits, and a leet digit next to a letter."""
+    found: set[int] = set()
+    if not any(ch.isdigit() for ch in text):
+        return found
+    for run in _ALNUM_RUN.finditer(text):
+        word = run.group()
+        letters = sum(ch.isalpha() for ch in word)
+        digits = sum(ch.isdigit() for ch in word)
+        if not digits or letters < 3 or letters <= digits:
+            continue
+        found.update(run.start() + k for k, ch in enumerate(word) if ch in LEET)
+    return found
 
 
 def _between_letters(text: str, i: int) -> bool:

@@ -30,7 +30,7 @@ from kenri.screening.prompt.descriptions import DescriptionEntry, DescriptionHit
 from kenri.screening.prompt.names import NameEntry, NameHit, NameMatcher
 from kenri.screening.prompt.normalize import fold, fold_name
 from kenri.text.embedder import EmbeddingCache, TextEmbedder
-from kenri.text.lexicon import terms, word_class
+from kenri.text.lexicon import WORD_ZIPF, terms, word_class, zipf
 
 if TYPE_CHECKING:
     from kenri.app import Kenri, Transaction
@@ -339,8 +339,8 @@ def _word_class(prompt: str, hit: NameHit) -> str:
     kind = hit.entry.word_class
     pieces = hit.matched(prompt).split()
     joined = hit.kind != "exact" and len(pieces) > 1 and any(len(p) > 1 for p in pieces)
-    if kind == "name" and joined and any(len(p) <= 2 or word_class(p) != "name" for p in pieces):
-        return "word"  # "a hat" joined to "ahat", "as he" to "ashe": words, not a split name
+    if kind == "name" and joined and any(len(p) <= 2 or zipf(p) >= WORD_ZIPF for p in pieces):
+        return "everyday"  # "a hat" joined to "ahat", "as he" to "ashe": words, not a split name
     if kind == "name" and hit.kind != "exact":
         kind = word_class(hit.matched(prompt))
         if kind == "name" and hit.kind == "obfuscated" and len(hit.entry.key) <= OBFUSCATED_MIN:
@@ -353,8 +353,8 @@ def _name_support(prompt: str, hit: NameHit, works_named: set[int], kind: str) -
 
     "another name": the same work is named too ("Link and Zelda"); "proper noun": a rarer word
     ("Naruto", "mermaid") written capitalised inside a sentence; "alone": the prompt is just
-    the name. An everyday word ("Link") needs more than a capital: another name, a description
-    of the subject (see ``_corroborate``), or nothing else in the prompt.
+    a rarer word ("Mermaid"). An everyday word ("Link", "hope") needs more: another name or a
+    description of the subject (see ``_corroborate``).
     """
     if hit.entry.work_id in works_named:
         return "another name"
@@ -367,7 +367,7 @@ def _name_support(prompt: str, hit: NameHit, works_named: set[int], kind: str) -
     if len(words) > 1 and all(w[:1].isupper() for w in words):
         return "proper noun"  # "Captain Comet", "Iron Man": title case is a name anywhere
     rest = prompt.strip(" \t\n.,;:!?\"'")
-    if len(rest) <= 2 * len(matched) and fold(rest).text == fold(matched).text:
+    if kind == "word" and len(rest) <= 2 * len(matched) and fold(rest).text == fold(matched).text:
         return "alone"
     return None
 
