@@ -226,6 +226,8 @@ class PromptScreener:
         character_spans = {(h.entry.work_id, h.start, h.end) for h in hits if h.entry.character_id}
         best: dict[tuple[int, int | None, str], PromptMatch] = {}
         for hit, kind in zip(hits, kinds, strict=True):
+            if _inside_spelled_word(prompt, hit):
+                continue
             if not hit.entry.character_id and (hit.entry.work_id, hit.start, hit.end) in (
                 character_spans
             ):
@@ -298,10 +300,11 @@ class PromptScreener:
             evidence["support"] = support
             if support is None:
                 evidence["score_if_supported"] = score
-                lower = hit.matched(prompt).islower()
+                matched = hit.matched(prompt)
+                plain = matched.islower() or len(hit.entry.key) <= 2 or _shouting(prompt)
                 score = min(
                     score,
-                    EVERYDAY_WORD_SCORE if lower and kind == "everyday" else UNSUPPORTED_SCORE,
+                    EVERYDAY_WORD_SCORE if plain and kind == "everyday" else UNSUPPORTED_SCORE,
                 )
         if fuzzy:
             evidence["edits"] = hit.distance
@@ -339,8 +342,8 @@ def _word_class(prompt: str, hit: NameHit) -> str:
     kind = hit.entry.word_class
     pieces = hit.matched(prompt).split()
     joined = hit.kind != "exact" and len(pieces) > 1 and any(len(p) > 1 for p in pieces)
-    if kind == "name" and joined and any(len(p) <= 2 or zipf(p) >= WORD_ZIPF for p in pieces):
-        return "everyday"  # "a hat" joined to "ahat", "as he" to "ashe": words, not a split name
+    if joined and any(len(p) <= 2 or zipf(p) >= WORD_ZIPF for p in pieces):
+        return "everyday"  # "a hat" joined to "ahat", "IS A" to "isa": words, not a split name
     if kind == "name" and hit.kind != "exact":
         kind = word_class(hit.matched(prompt))
         if kind == "name" and hit.kind == "obfuscated" and len(hit.entry.key) <= OBFUSCATED_MIN:
@@ -348,23 +351,66 @@ def _word_class(prompt: str, hit: NameHit) -> str:
     return kind
 
 
+def _inside_spelled_word(prompt: str, hit: NameHit) -> bool:
+    """Letters spelled apart ("G I G G L E") hold a name only if it is all of them."""
+    if len(hit.matched(prompt).split()) < 2 or not all(
+        len(p) == 1 for p in hit.matched(prompt).split()
+    ):
+        return False
+    before = prompt[: hit.start].split()[-1:]
+    after = prompt[hit.end :].split()[:1]
+    return any(len(w) == 1 and w.isalpha() for w in before + after)
+
+
+def _shouting(prompt: str) -> bool:
+    """Mostly capitals ("A KITCHEN IN THE ROOM"): capitals then say nothing about names."""
+    cased = [ch for ch in prompt if ch.isalpha() and ch.lower() != ch.upper()]
+    return bool(cased) and sum(ch.isupper() for ch in cased) > len(cased) / 2
+
+
+def _capitalised_word(text: str) -> bool:
+    return bool(text) and text[:1].isupper()
+
+
+def _part_of_longer_proper_name(prompt: str, hit: NameHit) -> bool:
+    """ "Grand Canyon", "Ming Dynasty", "Mona Lisa": a capitalised neighbour makes the name a
+    piece of another proper name, so its capital is no evidence for this one."""
+    before_text, after_text = prompt[: hit.start], prompt[hit.end :]
+    before = re.findall(r"[\w']+", before_text)[-1:]
+    after = re.findall(r"[\w']+", after_text)[:1]
+    glued_before = bool(before) and not re.search(r"[.!?,;:\n]\s*$", before_text)
+    glued_after = bool(after) and not re.match(r"\s*[.!?,;:\n]", after_text)
+    return (
+        glued_before and _capitalised_word(before[0]) and not _sentence_start(prompt, hit, 1)
+    ) or (glued_after and _capitalised_word(after[0]))
+
+
+def _sentence_start(prompt: str, hit: NameHit, words_back: int = 0) -> bool:
+    """The hit (or the word ``words_back`` before it) opens a sentence."""
+    before = prompt[: hit.start].rstrip()
+    for _ in range(words_back):
+        before = re.sub(r"[\w']+$", "", before).rstrip()
+    return not before or before[-1] in ".!?\n"
+
+
 def _name_support(prompt: str, hit: NameHit, works_named: set[int], kind: str) -> str | None:
     """Evidence that a name which is also a word means the subject, or None.
 
     "another name": the same work is named too ("Link and Zelda"); "proper noun": a rarer word
-    ("Naruto", "mermaid") written capitalised inside a sentence; "alone": the prompt is just
-    a rarer word ("Mermaid"). An everyday word ("Link", "hope") needs more: another name or a
-    description of the subject (see ``_corroborate``).
+    ("Naruto", "mermaid") written capitalised inside a sentence, not as a piece of a longer
+    proper name ("Grand Canyon") and not in a prompt written in capitals; "alone": the prompt
+    is just a rarer word ("Mermaid"). An everyday word ("Link", "hope") needs more: another
+    name or a description of the subject (see ``_corroborate``).
     """
     if hit.entry.work_id in works_named:
         return "another name"
     matched = hit.matched(prompt)
-    before = prompt[: hit.start].rstrip()
-    sentence_start = not before or before[-1] in ".!?\n"
-    if matched[:1].isupper() and not sentence_start and kind == "word":
+    capitals_count = not _shouting(prompt) and not _part_of_longer_proper_name(prompt, hit)
+    capitalised = matched[:1].isupper() and not _sentence_start(prompt, hit)
+    if capitals_count and capitalised and kind == "word":
         return "proper noun"
     words = matched.split()
-    if len(words) > 1 and all(w[:1].isupper() for w in words):
+    if capitals_count and len(words) > 1 and all(w[:1].isupper() for w in words):
         return "proper noun"  # "Captain Comet", "Iron Man": title case is a name anywhere
     rest = prompt.strip(" \t\n.,;:!?\"'")
     if kind == "word" and len(rest) <= 2 * len(matched) and fold(rest).text == fold(matched).text:
