@@ -177,3 +177,28 @@ def test_words_joined_across_spaces_are_not_a_split_name(app):
         tx.registry.add_character(work, "Pikarin")
     assert app.screen_prompt("a hat on a table").decision != "block"
     assert app.screen_prompt("pika rin at the beach").decision == "block"  # a split name
+
+
+@pytest.fixture
+def word_names(app):
+    with app.transaction() as tx:
+        work = tx.registry.add_work(tx.registry.add_holder("Mesa Works", "JP"), "Desert Tales")
+        for name in ("Canyon", "Gig", "Isa"):
+            tx.registry.add_character(work, name)
+    return app
+
+
+@pytest.mark.parametrize(
+    "prompt, decision",
+    [
+        ("a portrait of Canyon, oil painting", "block"),  # capitalised inside a sentence
+        ("Canyonが公園で遊ぶ", "block"),  # a capitalised Latin word inside Japanese text
+        ("A helicopter flies over the Grand Canyon.", "review"),  # a piece of another name
+        ("A KITCHEN NEAR THE CANYON", "review"),  # capitals everywhere say nothing
+        ("a canyon at dusk", "review"),  # the word, in lower case
+        ("G I G G L E painted on a wall", "allow"),  # letters spelled apart: not all of them
+        ("THERE IS A GROUP OF PEOPLE", "allow"),  # "IS A" joined is two words, not "Isa"
+    ],
+)
+def test_capitals_count_as_evidence_only_where_they_mean_a_name(word_names, prompt, decision):
+    assert word_names.screen_prompt(prompt).decision == decision

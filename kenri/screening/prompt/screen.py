@@ -30,7 +30,7 @@ from kenri.screening.prompt.descriptions import DescriptionEntry, DescriptionHit
 from kenri.screening.prompt.names import NameEntry, NameHit, NameMatcher
 from kenri.screening.prompt.normalize import fold, fold_name
 from kenri.text.embedder import EmbeddingCache, TextEmbedder
-from kenri.text.lexicon import WORD_ZIPF, terms, word_class, zipf
+from kenri.text.lexicon import WORD_ZIPF, is_dictionary_word, terms, word_class, zipf
 
 if TYPE_CHECKING:
     from kenri.app import Kenri, Transaction
@@ -342,7 +342,7 @@ def _word_class(prompt: str, hit: NameHit) -> str:
     kind = hit.entry.word_class
     pieces = hit.matched(prompt).split()
     joined = hit.kind != "exact" and len(pieces) > 1 and any(len(p) > 1 for p in pieces)
-    if joined and any(len(p) <= 2 or zipf(p) >= WORD_ZIPF for p in pieces):
+    if joined and all(len(p) <= 2 or is_dictionary_word(p.strip("-").casefold()) for p in pieces):
         return "everyday"  # "a hat" joined to "ahat", "IS A" to "isa": words, not a split name
     if kind == "name" and hit.kind != "exact":
         kind = word_class(hit.matched(prompt))
@@ -385,6 +385,11 @@ def _part_of_longer_proper_name(prompt: str, hit: NameHit) -> bool:
     ) or (glued_after and _capitalised_word(after[0]))
 
 
+def _next_to_japanese(prompt: str, hit: NameHit) -> bool:
+    around = prompt[max(hit.start - 1, 0) : hit.start] + prompt[hit.end : hit.end + 1]
+    return any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in around)
+
+
 def _sentence_start(prompt: str, hit: NameHit, words_back: int = 0) -> bool:
     """The hit (or the word ``words_back`` before it) opens a sentence."""
     before = prompt[: hit.start].rstrip()
@@ -406,9 +411,13 @@ def _name_support(prompt: str, hit: NameHit, works_named: set[int], kind: str) -
         return "another name"
     matched = hit.matched(prompt)
     capitals_count = not _shouting(prompt) and not _part_of_longer_proper_name(prompt, hit)
-    capitalised = matched[:1].isupper() and not _sentence_start(prompt, hit)
-    if capitals_count and capitalised and kind == "word":
-        return "proper noun"
+    if capitals_count and matched[:1].isupper() and kind != "name":
+        if _next_to_japanese(prompt, hit):
+            return "proper noun"  # a capitalised Latin word inside Japanese text is a name
+        opens = _sentence_start(prompt, hit)
+        rare = zipf(matched) < WORD_ZIPF and len(hit.entry.key) > OBFUSCATED_MIN
+        if kind == "word" and (not opens or rare):
+            return "proper noun"  # mid-sentence, or a longer rare word opening it ("Cuphead")
     words = matched.split()
     if capitals_count and len(words) > 1 and all(w[:1].isupper() for w in words):
         return "proper noun"  # "Captain Comet", "Iron Man": title case is a name anywhere
@@ -419,10 +428,14 @@ def _name_support(prompt: str, hit: NameHit, works_named: set[int], kind: str) -
 
 
 def _corroborate(names: list[PromptMatch], described: list[PromptMatch]) -> None:
-    """A name waiting for evidence gets it from a description of the same work."""
-    works = {m.work_id for m in described if m.score >= REVIEW}
+    """A name waiting for evidence gets it from a description of the same subject (the same
+    character, or the work when the description is the work's own)."""
+    subjects = {(m.work_id, m.character_id) for m in described if m.score >= REVIEW}
+    works = {work for work, character in subjects if character is None}
     for match in names:
-        if "score_if_supported" in match.evidence and match.work_id in works:
+        if "score_if_supported" not in match.evidence:
+            continue
+        if (match.work_id, match.character_id) in subjects or match.work_id in works:
             match.evidence["support"] = "description"
             match.score = match.evidence.pop("score_if_supported")
 
