@@ -122,11 +122,14 @@ def _romanise_kana(text: str, start: int, stop: int, chars: list[str], offsets: 
 
 
 _ALNUM_RUN = re.compile(r"[^\W_]+")
+# Numbers with units or suffixes that prompts use as themselves: "4k", "35mm", "1920s", "3d".
+_NUMBER_WORD = re.compile(r"\d+(?:[a-z]{1,2}|mm|cm|km|fps|bit|bits|px|hz|gb|mb|kg)", re.I)
 
 
 def _leet_digits(text: str) -> set[int]:
     """Offsets of digits that stand for letters: in a run of letters and digits with at least
-    three letters, more letters than digits, and a leet digit next to a letter."""
+    two letters and not many more digits ("P1k4chu", "M4r10", "D0r43m0n"), unless the run is
+    a number with a unit ("35mm", "1080p")."""
     found: set[int] = set()
     if not any(ch.isdigit() for ch in text):
         return found
@@ -134,10 +137,20 @@ def _leet_digits(text: str) -> set[int]:
         word = run.group()
         letters = sum(ch.isalpha() for ch in word)
         digits = sum(ch.isdigit() for ch in word)
-        if not digits or letters < 3 or letters <= digits:
+        if not digits or letters < 2 or digits > letters + 1 or _NUMBER_WORD.fullmatch(word):
             continue
         found.update(run.start() + k for k, ch in enumerate(word) if ch in LEET)
     return found
+
+
+def is_deliberately_obfuscated(text: str) -> bool:
+    """Digits, symbols or look-alike letters inside words no one spells that way ("Th0r",
+    "Bàtmän", "Pіkachu" with a Cyrillic і); not accented words in use ("café")."""
+    from kenri.text.lexicon import zipf
+
+    words = text.split()
+    odd = any(not ch.isascii() or ch in LEET for ch in text if not ch.isspace())
+    return odd and bool(words) and all(zipf(w) == 0 for w in words)
 
 
 def _between_letters(text: str, i: int) -> bool:

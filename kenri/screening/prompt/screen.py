@@ -28,7 +28,7 @@ from kenri.registry.models import Character, Description, Holder, Licensee, Name
 from kenri.screening.decision import Thresholds
 from kenri.screening.prompt.descriptions import DescriptionEntry, DescriptionHit, DescriptionIndex
 from kenri.screening.prompt.names import NameEntry, NameHit, NameMatcher
-from kenri.screening.prompt.normalize import fold, fold_name
+from kenri.screening.prompt.normalize import fold, fold_name, is_deliberately_obfuscated
 from kenri.text.embedder import EmbeddingCache, TextEmbedder
 from kenri.text.lexicon import WORD_ZIPF, is_dictionary_word, terms, word_class, zipf
 
@@ -344,6 +344,9 @@ def _word_class(prompt: str, hit: NameHit) -> str:
     joined = hit.kind != "exact" and len(pieces) > 1 and any(len(p) > 1 for p in pieces)
     if joined and all(len(p) <= 2 or is_dictionary_word(p.strip("-").casefold()) for p in pieces):
         return "everyday"  # "a hat" joined to "ahat", "IS A" to "isa": words, not a split name
+    deliberate = hit.kind == "obfuscated" and is_deliberately_obfuscated(hit.matched(prompt))
+    if deliberate and len(hit.entry.key) >= 3:
+        return "name"  # "Th0r", "Lìnk": someone hid this name on purpose
     if kind == "name" and hit.kind != "exact":
         kind = word_class(hit.matched(prompt))
         if kind == "name" and hit.kind == "obfuscated" and len(hit.entry.key) <= OBFUSCATED_MIN:
