@@ -17,7 +17,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from kenri.screening.prompt.normalize import Folded, fold
-from kenri.text.lexicon import word_class
+from kenri.text.lexicon import is_dictionary_word, word_class
 
 SHORT_LENGTH = 3
 FUZZY_MIN_LENGTH = 6
@@ -99,7 +99,8 @@ class NameMatcher:
 
     def _fuzzy(self, prompt: str, taken: set[tuple[int, int]]) -> list[NameHit]:
         """Misspelt names: words (or two words run together) within 1-2 edits of a long name
-        (an edit: a letter inserted, deleted, replaced, or two neighbours swapped)."""
+        (an edit: a letter inserted, deleted, replaced, or two neighbours swapped), unless the
+        words are dictionary words as written."""
         if not self._fuzzy_keys:
             return []
         words = _words(prompt)
@@ -112,6 +113,8 @@ class NameMatcher:
             key = fold(prompt[start:end]).text
             if len(key) < FUZZY_MIN_LENGTH or not key.isascii():
                 continue
+            if all(is_dictionary_word(w) for w in prompt[start:end].casefold().split()):
+                continue  # a word spelt right ("badger", "inside") is no misspelt name
             allowed = 1 if len(key) < 9 else 2
             # A different first letter is a different word more often than a typo.
             pool = [

@@ -30,7 +30,14 @@ from kenri.screening.prompt.descriptions import DescriptionEntry, DescriptionHit
 from kenri.screening.prompt.names import NameEntry, NameHit, NameMatcher
 from kenri.screening.prompt.normalize import fold, fold_name, is_deliberately_obfuscated
 from kenri.text.embedder import EmbeddingCache, TextEmbedder
-from kenri.text.lexicon import WORD_ZIPF, is_dictionary_word, terms, word_class, zipf
+from kenri.text.lexicon import (
+    WORD_ZIPF,
+    dictionary_words,
+    is_dictionary_word,
+    terms,
+    word_class,
+    zipf,
+)
 
 if TYPE_CHECKING:
     from kenri.app import Kenri, Transaction
@@ -302,10 +309,11 @@ class PromptScreener:
                 evidence["score_if_supported"] = score
                 matched = hit.matched(prompt)
                 plain = matched.islower() or len(hit.entry.key) <= 2 or _shouting(prompt)
-                score = min(
-                    score,
-                    EVERYDAY_WORD_SCORE if plain and kind == "everyday" else UNSUPPORTED_SCORE,
-                )
+                common_noun = matched.islower() and all(
+                    w in dictionary_words() for w in matched.split()
+                )  # "a panda", "a pirate ship": the noun, not a character named so
+                listed_only = plain and kind == "everyday" or common_noun
+                score = min(score, EVERYDAY_WORD_SCORE if listed_only else UNSUPPORTED_SCORE)
         if fuzzy:
             evidence["edits"] = hit.distance
         reason = {"obfuscated": "obfuscated", "fuzzy": "fuzzy"}.get(hit.kind)
@@ -347,6 +355,8 @@ def _word_class(prompt: str, hit: NameHit) -> str:
     deliberate = hit.kind == "obfuscated" and is_deliberately_obfuscated(hit.matched(prompt))
     if deliberate and len(hit.entry.key) >= 3:
         return "name"  # "Th0r", "Lìnk": someone hid this name on purpose
+    if hit.kind != "exact" and word_class(hit.matched(prompt)) != "name":
+        return word_class(hit.matched(prompt))  # "room" folds like "Rom": the word is meant
     if kind == "name" and hit.kind != "exact":
         kind = word_class(hit.matched(prompt))
         if kind == "name" and hit.kind == "obfuscated" and len(hit.entry.key) <= OBFUSCATED_MIN:
