@@ -33,7 +33,6 @@ from kenri.text.embedder import EmbeddingCache, TextEmbedder
 from kenri.text.lexicon import (
     WORD_ZIPF,
     dictionary_words,
-    is_dictionary_word,
     terms,
     word_class,
     zipf,
@@ -350,7 +349,7 @@ def _word_class(prompt: str, hit: NameHit) -> str:
     kind = hit.entry.word_class
     pieces = hit.matched(prompt).split()
     joined = hit.kind != "exact" and len(pieces) > 1 and any(len(p) > 1 for p in pieces)
-    if joined and all(len(p) <= 2 or is_dictionary_word(p.strip("-").casefold()) for p in pieces):
+    if joined and all(len(p) <= 2 or zipf(p.strip("-")) >= WORD_ZIPF for p in pieces):
         return "everyday"  # "a hat" joined to "ahat", "IS A" to "isa": words, not a split name
     deliberate = hit.kind == "obfuscated" and is_deliberately_obfuscated(hit.matched(prompt))
     if deliberate and len(hit.entry.key) >= 3:
