@@ -687,6 +687,53 @@ def screen_image(
     guarded(as_json, run)
 
 
+@screen_app.command("dataset")
+def screen_dataset(
+    source: Annotated[
+        Path, typer.Argument(help="img2dataset/webdataset folder, media folder, or manifest.")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")],
+    licensee: LicenseeOpt = None,
+    territory: TerritoryOpt = None,
+    engine: Annotated[str, typer.Option(help="local (process pool).")] = "local",
+    workers: Annotated[int, typer.Option(help="Processes screening shards at once.")] = 1,
+    exclude_review: Annotated[
+        bool, typer.Option(help="Leave uncertain items out of the filtered shards too.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Screen a training dataset (purpose: training): decisions.parquet, filtered shards,
+    report.json and report.html in --out. Resumable: run it again to finish a stopped run."""
+
+    def run() -> None:
+        from kenri.screening.dataset.run import screen_dataset as screen
+
+        summary = screen(
+            state.open(),
+            source,
+            out_dir,
+            licensee=licensee,
+            territory=territory,
+            engine=engine,
+            workers=workers,
+            exclude_review=exclude_review,
+        )
+        if as_json:
+            print_json(
+                {
+                    "items": summary.items,
+                    "decisions": summary.decisions,
+                    "shards": summary.shards,
+                    "shards_resumed": summary.shards_resumed,
+                    "out": str(summary.out),
+                }
+            )
+        else:
+            out.print(summary.line(), highlight=False)
+
+    guarded(as_json, run)
+
+
 @screen_app.command("video")
 def screen_video(
     path: Annotated[Path, typer.Argument(help="Video file.")],
