@@ -225,3 +225,12 @@ def test_opt_out_signals():
     blob = b"..jumb..c2pa.training-mining..c2pa.ai_training..use..notAllowed.."
     assert c2pa_reasons(blob) == ["opt-out: C2PA c2pa.training-mining notAllowed"]
     assert c2pa_reasons(b"c2pa.training-mining use allowed") == []
+
+
+def test_ray_engine_decides_as_the_local_engine(registry, dataset, tmp_path, db_url):
+    pytest.importorskip("ray")
+    if not db_url.startswith("sqlite"):
+        pytest.skip("one Ray start is enough; the engine does not depend on the database")
+    screen_dataset(registry, dataset, tmp_path / "local")
+    screen_dataset(registry, dataset, tmp_path / "ray", engine="ray", workers=2)
+    assert _outputs(tmp_path / "ray") == _outputs(tmp_path / "local")

@@ -695,7 +695,10 @@ def screen_dataset(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")],
     licensee: LicenseeOpt = None,
     territory: TerritoryOpt = None,
-    engine: Annotated[str, typer.Option(help="local (process pool).")] = "local",
+    engine: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(help="A Ray cluster's address (engine ray); default: local.")
+    ] = None,
     workers: Annotated[int, typer.Option(help="Processes screening shards at once.")] = 1,
     exclude_review: Annotated[
         bool, typer.Option(help="Leave uncertain items out of the filtered shards too.")
@@ -717,6 +720,7 @@ def screen_dataset(
             engine=engine,
             workers=workers,
             exclude_review=exclude_review,
+            ray_address=ray_address,
         )
         if as_json:
             print_json(

@@ -4,7 +4,9 @@ Each shard's outputs are written atomically and its part file last, so a run kil
 moment (even ``kill -9``) and started again skips the finished shards and ends with the same
 outputs as an uninterrupted run: the final files are rebuilt from the part files in shard
 order. ``engine="local"`` screens shards in a process pool (``workers``), each worker with its
-own connection to the registry.
+own connection to the registry; ``engine="ray"`` hands the shards to Ray Data (``ray.init()``
+locally, or ``ray_address`` for a cluster), each Ray worker opening the registry once. Both
+write the same files, so a run may even be resumed with the other engine.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from kenri.screening.dataset.sources import Shard, discover
 if TYPE_CHECKING:
     from kenri.app import Kenri
 
-ENGINES = ("local",)
+ENGINES = ("local", "ray")
 
 
 @dataclass
@@ -54,6 +56,7 @@ def screen_dataset(
     engine: str = "local",
     workers: int = 1,
     exclude_review: bool = False,
+    ray_address: str | None = None,
 ) -> DatasetSummary:
     if engine not in ENGINES:
         raise InvalidInput(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
@@ -64,7 +67,9 @@ def screen_dataset(
         with app.transaction() as tx:
             tx.registry.licensee(licensee)  # an unknown licensee fails before any work
     todo = [s for s in shards if not part_path(out, s).exists()]
-    if workers <= 1 or len(todo) <= 1:
+    if engine == "ray" and todo:
+        _run_on_ray(app.settings, todo, out, options, workers, ray_address)
+    elif workers <= 1 or len(todo) <= 1:
         for shard in todo:
             screen_shard(app, shard, out, options)
     else:
@@ -106,6 +111,53 @@ def _open_worker(settings: Settings) -> None:
 def _screen_in_worker(shard: Shard, out: Path, options: Options) -> int:
     assert _worker_app is not None
     return len(screen_shard(_worker_app, shard, out, options))
+
+
+class _RayShardScreener:
+    """One per Ray worker: opens the registry once, then screens the shards it is handed."""
+
+    def __init__(self, settings: Settings, shards: list[Shard], out: Path, options: Options):
+        import kenri
+
+        self.app = kenri.open(settings.home, settings.db_url, descriptor=settings.descriptor)
+        self.shards, self.out, self.options = shards, out, options
+
+    def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
+        shard = self.shards[row["index"]]
+        return {
+            "shard": shard.name,
+            "items": len(screen_shard(self.app, shard, self.out, self.options)),
+        }
+
+
+def _run_on_ray(
+    settings: Settings,
+    shards: list[Shard],
+    out: Path,
+    options: Options,
+    workers: int,
+    address: str | None,
+) -> None:
+    try:
+        import ray
+    except ImportError as exc:
+        raise InvalidInput("the ray engine needs Ray: pip install 'kenri[ray]'") from exc
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=max(workers, 1), include_dashboard=False, log_to_driver=False)
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    items = ray.data.from_items(
+        [{"index": i} for i in range(len(shards))], override_num_blocks=len(shards)
+    )
+    screened = items.map(
+        _RayShardScreener,
+        fn_constructor_args=(settings, shards, out, options),
+        concurrency=max(workers, 1),
+    )
+    screened.take_all()
 
 
 def _load_part(out: Path, shard: Shard) -> list[dict[str, Any]]:
