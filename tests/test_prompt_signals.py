@@ -198,6 +198,9 @@ def word_names(app):
         ("a canyon at dusk", "allow"),  # the common noun, in lower case
         ("G I G G L E painted on a wall", "allow"),  # letters spelled apart: not all of them
         ("THERE IS A GROUP OF PEOPLE", "allow"),  # "IS A" joined is two words, not "Isa"
+        ("a photo of c4ny0n at dusk", "block"),  # no one spells the word so: a hidden name
+        ("a photo of Cànyon at dusk", "block"),
+        ("a canyonn at dusk", "review"),  # a typo of the common noun: not hidden
     ],
 )
 def test_capitals_count_as_evidence_only_where_they_mean_a_name(word_names, prompt, decision):

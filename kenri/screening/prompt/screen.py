@@ -351,9 +351,13 @@ def _word_class(prompt: str, hit: NameHit) -> str:
     joined = hit.kind != "exact" and len(pieces) > 1 and any(len(p) > 1 for p in pieces)
     if joined and all(len(p) <= 2 or zipf(p.strip("-")) >= WORD_ZIPF for p in pieces):
         return "everyday"  # "a hat" joined to "ahat", "IS A" to "isa": words, not a split name
-    deliberate = hit.kind == "obfuscated" and is_deliberately_obfuscated(hit.matched(prompt))
+    matched = hit.matched(prompt)
+    deliberate = hit.kind == "obfuscated" and is_deliberately_obfuscated(matched)
+    if deliberate and matched.isascii() and matched.isalpha() and matched.islower():
+        # Only repeated letters, in lower case: a typo of a common noun ("squirrell").
+        deliberate = not all(w in dictionary_words() for w in hit.entry.text.casefold().split())
     if deliberate and len(hit.entry.key) >= 3:
-        return "name"  # "Th0r", "Lìnk": someone hid this name on purpose
+        return "name"  # "Th0r", "Lìnk", "Liink": someone hid this name on purpose
     if hit.kind != "exact" and word_class(hit.matched(prompt)) != "name":
         return word_class(hit.matched(prompt))  # "room" folds like "Rom": the word is meant
     if kind == "name" and hit.kind != "exact":
