@@ -175,3 +175,10 @@ def test_cli_screen_prompt_file_keeps_order_and_reports_bad_lines(registry, tmp_
     assert "longer than" in lines[2]["error"] and lines[2]["line"] == 3
     assert {"prompt", "decision", "matches", "rewrite", "negative_terms"} <= set(lines[0])
     assert lines[0]["matches"][0]["reason"] in {"name", "alias"}
+
+
+def test_kana_is_a_spelling_not_a_disguise():
+    from kenri.screening.prompt.normalize import is_deliberately_obfuscated
+
+    assert is_deliberately_obfuscated("Th0r") and is_deliberately_obfuscated("Bàtmän")
+    assert not is_deliberately_obfuscated("かぜ") and not is_deliberately_obfuscated("café")

@@ -150,6 +150,8 @@ def is_deliberately_obfuscated(text: str) -> bool:
     from kenri.text.lexicon import zipf
 
     words = text.split()
+    if any(_is_kana(ch) or _is_cjk(ch) for ch in text):
+        return False  # kana read as romaji is a spelling, not a disguise
     return bool(words) and all(zipf(w) == 0 for w in words)
 
 
