@@ -234,3 +234,40 @@ def test_ray_engine_decides_as_the_local_engine(registry, dataset, tmp_path, db_
     screen_dataset(registry, dataset, tmp_path / "local")
     screen_dataset(registry, dataset, tmp_path / "ray", engine="ray", workers=2)
     assert _outputs(tmp_path / "ray") == _outputs(tmp_path / "local")
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG header announcing a huge image (the pixels are never there)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_video_members_and_a_50k_by_50k_image(registry, tmp_path):
+    from tests.media_factory import make_video
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    clip = make_video(tmp_path / "clip.mp4").read_bytes()
+    write_shard(
+        folder / "00000.tar",
+        [
+            ("clip", {"mp4": clip, "txt": b"a moving gradient"}),
+            ("huge", {"png": _png_claiming(50_000, 50_000), "txt": b"a wall"}),
+            ("fine", {"jpg": _jpeg(unrelated_picture(8)), "txt": b"a bridge"}),
+        ],
+    )
+    screen_dataset(registry, folder, tmp_path / "out")
+    rows = {r["key"]: r for r in _rows(tmp_path / "out")}
+    assert rows["clip"]["decision"] == "keep", rows["clip"]
+    assert rows["huge"]["decision"] == "error" and "pixels" in rows["huge"]["error"]
+    assert rows["fine"]["decision"] == "keep"
