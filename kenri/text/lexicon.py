@@ -49,6 +49,12 @@ def is_dictionary_word(word: str) -> bool:
     return zipf(word) >= WORD_ZIPF or word in dictionary_words()
 
 
+def is_common_noun(text: str) -> bool:
+    """Every word a lower-case dictionary entry ("a panda" is not, "pirate ship" is)."""
+    words = text.casefold().split()
+    return bool(words) and all(w in dictionary_words() for w in words)
+
+
 def word_class(name: str) -> str:
     """ "everyday" (a frequent English word: "Link", "Rose"), "word" (a word or a phrase of
     words a prompt may use for themselves: "mermaid", "capybara", "Iron Man", "a knight") or

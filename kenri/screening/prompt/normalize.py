@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import jaconv
 
+from kenri.text.lexicon import zipf
+
 # Unicode TR39 confusables restricted to letters that pass for Latin ones in prompts.
 CONFUSABLES = str.maketrans(
     {
@@ -50,6 +52,11 @@ def _is_kana(ch: str) -> bool:
 
 def _is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or ch == "々"
+
+
+def is_japanese(ch: str) -> bool:
+    """Kana or a CJK ideograph."""
+    return _is_kana(ch) or _is_cjk(ch)
 
 
 def _base_letters(ch: str) -> str:
@@ -147,10 +154,8 @@ def is_deliberately_obfuscated(text: str) -> bool:
     """Spellings no one uses for a word: digits, symbols, look-alike letters or repeated
     letters ("Th0r", "Bàtmän", "Liink"), where no piece is a word in use (not "café",
     not "Bat man")."""
-    from kenri.text.lexicon import zipf
-
     words = text.split()
-    if any(_is_kana(ch) or _is_cjk(ch) for ch in text):
+    if any(is_japanese(ch) for ch in text):
         return False  # kana read as romaji is a spelling, not a disguise
     return bool(words) and all(zipf(w) == 0 for w in words)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,15 +29,14 @@ from kenri.registry.models import Character, Description, Holder, Licensee, Name
 from kenri.screening.decision import Thresholds
 from kenri.screening.prompt.descriptions import DescriptionEntry, DescriptionHit, DescriptionIndex
 from kenri.screening.prompt.names import NameEntry, NameHit, NameMatcher
-from kenri.screening.prompt.normalize import fold, fold_name, is_deliberately_obfuscated
-from kenri.text.embedder import EmbeddingCache, TextEmbedder
-from kenri.text.lexicon import (
-    WORD_ZIPF,
-    dictionary_words,
-    terms,
-    word_class,
-    zipf,
+from kenri.screening.prompt.normalize import (
+    fold,
+    fold_name,
+    is_deliberately_obfuscated,
+    is_japanese,
 )
+from kenri.text.embedder import EmbeddingCache, TextEmbedder
+from kenri.text.lexicon import WORD_ZIPF, is_common_noun, terms, word_class, zipf
 
 if TYPE_CHECKING:
     from kenri.app import Kenri, Transaction
@@ -308,9 +308,8 @@ class PromptScreener:
                 evidence["score_if_supported"] = score
                 matched = hit.matched(prompt)
                 plain = matched.islower() or len(hit.entry.key) <= 2 or _shouting(prompt)
-                common_noun = matched.islower() and all(
-                    w in dictionary_words() for w in matched.split()
-                )  # "a panda", "a pirate ship": the noun, not a character named so
+                # "panda", "pirate ship" in lower case: the noun, not a character named so
+                common_noun = matched.islower() and is_common_noun(matched)
                 listed_only = plain and kind == "everyday" or common_noun
                 score = min(score, EVERYDAY_WORD_SCORE if listed_only else UNSUPPORTED_SCORE)
         if fuzzy:
@@ -347,37 +346,38 @@ def _word_class(prompt: str, hit: NameHit) -> str:
     text differs from the name (folded, obfuscated), the class of that text: "tiger" folds
     like "Tigger" and "as he" like "Ashe", but they are words."""
     kind = hit.entry.word_class
-    pieces = hit.matched(prompt).split()
-    joined = hit.kind != "exact" and len(pieces) > 1 and any(len(p) > 1 for p in pieces)
+    if hit.kind == "exact":
+        return kind
+    matched = hit.matched(prompt)
+    pieces = matched.split()
+    joined = len(pieces) > 1 and any(len(p) > 1 for p in pieces)
     if joined and all(len(p) <= 2 or zipf(p.strip("-")) >= WORD_ZIPF for p in pieces):
         return "everyday"  # "a hat" joined to "ahat", "IS A" to "isa": words, not a split name
-    matched = hit.matched(prompt)
     deliberate = hit.kind == "obfuscated" and is_deliberately_obfuscated(matched)
     if deliberate and matched.isascii() and matched.isalpha() and matched.islower():
         # Only repeated letters, in lower case: a typo of a common noun ("squirrell").
-        deliberate = not all(w in dictionary_words() for w in hit.entry.text.casefold().split())
+        deliberate = not is_common_noun(hit.entry.text)
     if deliberate and len(hit.entry.key) >= 3:
         return "name"  # "Th0r", "Lìnk", "Liink": someone hid this name on purpose
-    if hit.kind != "exact" and word_class(hit.matched(prompt)) != "name":
-        return word_class(hit.matched(prompt))  # "room" folds like "Rom": the word is meant
-    if kind == "name" and hit.kind != "exact":
-        kind = word_class(hit.matched(prompt))
-        if kind == "name" and hit.kind == "obfuscated" and len(hit.entry.key) <= OBFUSCATED_MIN:
-            kind = "word"  # a short name behind folding needs evidence
+    matched_kind = word_class(matched)
+    if matched_kind != "name":
+        return matched_kind  # "room" folds like "Rom": the word is meant
+    if kind == "name" and hit.kind == "obfuscated" and len(hit.entry.key) <= OBFUSCATED_MIN:
+        return "word"  # a short name behind folding needs evidence
     return kind
 
 
 def _inside_spelled_word(prompt: str, hit: NameHit) -> bool:
     """Letters spelled apart ("G I G G L E") hold a name only if it is all of them."""
-    if len(hit.matched(prompt).split()) < 2 or not all(
-        len(p) == 1 for p in hit.matched(prompt).split()
-    ):
+    pieces = hit.matched(prompt).split()
+    if len(pieces) < 2 or any(len(p) != 1 for p in pieces):
         return False
     before = prompt[: hit.start].split()[-1:]
     after = prompt[hit.end :].split()[:1]
     return any(len(w) == 1 and w.isalpha() for w in before + after)
 
 
+@lru_cache(maxsize=256)  # asked for every hit of the same prompt
 def _shouting(prompt: str) -> bool:
     """Mostly capitals ("A KITCHEN IN THE ROOM"): capitals then say nothing about names."""
     cased = [ch for ch in prompt if ch.isalpha() and ch.lower() != ch.upper()]
@@ -403,7 +403,7 @@ def _part_of_longer_proper_name(prompt: str, hit: NameHit) -> bool:
 
 def _next_to_japanese(prompt: str, hit: NameHit) -> bool:
     around = prompt[max(hit.start - 1, 0) : hit.start] + prompt[hit.end : hit.end + 1]
-    return any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in around)
+    return any(is_japanese(ch) for ch in around)
 
 
 def _sentence_start(prompt: str, hit: NameHit, words_back: int = 0) -> bool:
