@@ -271,3 +271,21 @@ def test_video_members_and_a_50k_by_50k_image(registry, tmp_path):
     assert rows["clip"]["decision"] == "keep", rows["clip"]
     assert rows["huge"]["decision"] == "error" and "pixels" in rows["huge"]["error"]
     assert rows["fine"]["decision"] == "keep"
+
+
+def test_a_hostile_caption_or_a_link_member_fails_only_its_item(registry, tmp_path):
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    with tarfile.open(folder / "00000.tar", "w") as archive:
+        _add(archive, "long.jpg", _jpeg(unrelated_picture(9)))
+        _add(archive, "long.txt", ("Hoshimaru " * 5000).encode())  # past the prompt limit
+        link = tarfile.TarInfo("link.jpg")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        archive.addfile(link)
+        _add(archive, "after.jpg", _jpeg(unrelated_picture(10)))
+        _add(archive, "after.txt", b"a quiet street")
+    screen_dataset(registry, folder, tmp_path / "out")
+    rows = {r["key"]: r for r in _rows(tmp_path / "out")}
+    assert rows["long"]["decision"] == "error" and "longer than" in rows["long"]["error"]
+    assert rows["link"]["decision"] == "error" and "not a regular file" in rows["link"]["error"]
+    assert rows["after"]["decision"] == "keep"

@@ -723,15 +723,7 @@ def screen_dataset(
             ray_address=ray_address,
         )
         if as_json:
-            print_json(
-                {
-                    "items": summary.items,
-                    "decisions": summary.decisions,
-                    "shards": summary.shards,
-                    "shards_resumed": summary.shards_resumed,
-                    "out": str(summary.out),
-                }
-            )
+            print_json(summary.to_dict())
         else:
             out.print(summary.line(), highlight=False)
 

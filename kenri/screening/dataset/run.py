@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from kenri.config import Settings
 from kenri.errors import InvalidInput
 from kenri.files import write_atomically
+from kenri.screening.dataset.report import render_html
 from kenri.screening.dataset.screen import COLUMNS, Options, part_path, screen_shard
 from kenri.screening.dataset.sources import Shard, discover
 
@@ -38,6 +39,15 @@ class DatasetSummary:
     shards: int
     shards_resumed: int
     out: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "items": self.items,
+            "decisions": self.decisions,
+            "shards": self.shards,
+            "shards_resumed": self.shards_resumed,
+            "out": str(self.out),
+        }
 
     def line(self) -> str:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(self.decisions.items()))
@@ -86,8 +96,6 @@ def screen_dataset(
         out / "report.json",
         lambda tmp: Path(tmp).write_text(json.dumps(report, indent=1, ensure_ascii=False)),
     )
-    from kenri.screening.dataset.report import render_html
-
     write_atomically(out / "report.html", lambda tmp: Path(tmp).write_text(render_html(report)))
     return DatasetSummary(
         items=len(rows),

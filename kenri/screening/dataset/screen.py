@@ -17,6 +17,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kenri.errors import KenriError
 from kenri.files import write_atomically
 from kenri.screening.dataset.optout import c2pa_reasons, metadata_reasons
 from kenri.screening.dataset.sources import VIDEO_EXTENSIONS, Item, Shard, read_items
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from kenri.app import Kenri
 
 PURPOSE = "training"
+THRESHOLDS = Thresholds()
 COLUMNS = [
     "shard", "position", "key", "decision", "reasons", "holder", "work", "character", "score",
     "grant", "evidence", "error",
@@ -64,12 +66,17 @@ def screen_shard(app: Kenri, shard: Shard, out: Path, options: Options) -> list[
     atomically; the part file is written last, so its presence means the shard is done."""
     decisions: list[ItemDecision] = []
     kept: list[Item] = []
+    allowed = ("keep",) if options.exclude_review else ("keep", "review")
     with app.transaction() as tx:
-        media = Screener(app, tx, options.licensee, PURPOSE, options.territory, None, Thresholds())
+        media = Screener(app, tx, options.licensee, PURPOSE, options.territory, None, THRESHOLDS)
         for item in read_items(shard):
-            decision = _decide(app, tx, media, item, options)
+            try:
+                decision = _decide(app, tx, media, item, options)
+            except KenriError as exc:  # e.g. a hostile caption: this item fails, not the shard
+                decision = ItemDecision(
+                    item.shard, item.position, item.key, "error", error=str(exc)
+                )
             decisions.append(decision)
-            allowed = ("keep", "review") if not options.exclude_review else ("keep",)
             if decision.decision in allowed:
                 kept.append(item)
     write_filtered_shard(out / "shards" / f"{shard.name}.tar", kept)
@@ -95,37 +102,43 @@ def _decide(app, tx, media: Screener, item: Item, options: Options) -> ItemDecis
     if screened.error:
         result.decision, result.error = "error", screened.error
         return result
-    matches: list[dict[str, Any]] = []
-    verdicts = [screened.decision]
-    for match in screened.matches:
-        matches.append({"signal": "media", **match.to_dict()})
+    verdicts = {"media": screened.decision}
+    found = {"media": [{"signal": "media", **m.to_dict()} for m in screened.matches]}
     if item.caption:
         prompt = app.prompt_screener.screen(
             tx, item.caption, options.licensee, PURPOSE, options.territory
         )
-        verdicts.append(prompt.decision)
-        matches += [{"signal": "caption", **m.to_dict()} for m in prompt.matches if m.score >= 0.5]
+        verdicts["caption"] = prompt.decision
+        flagged = [m for m in prompt.matches if m.score >= THRESHOLDS.review]
+        found["caption"] = [{"signal": "caption", **m.to_dict()} for m in flagged]
     else:
         result.reasons.append("no caption")
+    for signal, verdict in verdicts.items():
+        if verdict in ("block", "review"):
+            named = _strongest(found[signal])
+            result.reasons.append(f"{signal} {verdict}: {named['work'] if named else ''}".strip())
+    matches = found["media"] + found.get("caption", [])
     reservations = metadata_reasons(item.metadata) + c2pa_reasons(data)
     result.reasons += reservations
-    unlicensed = [m for m in matches if not m.get("grant")]
-    best = max(unlicensed or matches, key=lambda m: m.get("score") or 0, default=None)
+    best = _strongest(matches)
     if best is not None:
         result.holder, result.work = best.get("holder"), best.get("work")
         result.character, result.score = best.get("character"), best.get("score")
         if best.get("grant"):
             result.grant = json.dumps(best["grant"], ensure_ascii=False)
-    if "block" in verdicts or reservations:
+    if "block" in verdicts.values() or reservations:
         result.decision = "exclude"
-    elif "review" in verdicts:
+    elif "review" in verdicts.values():
         result.decision = "review"
-    for verdict, signal in zip(verdicts, ("media", "caption"), strict=False):
-        if verdict in ("block", "review"):
-            result.reasons.append(f"{signal} {verdict}: {result.work or ''}".strip())
     if matches:
         result.evidence = json.dumps(matches, ensure_ascii=False, default=str)
     return result
+
+
+def _strongest(matches: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The match that decides: the strongest unlicensed one, else the strongest licensed."""
+    unlicensed = [m for m in matches if not m.get("grant")]
+    return max(unlicensed or matches, key=lambda m: m.get("score") or 0, default=None)
 
 
 def _screen_media(media: Screener, ext: str, data: bytes):

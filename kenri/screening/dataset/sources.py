@@ -136,7 +136,7 @@ def _tar_items(shard: Shard) -> Iterator[Item]:
     try:
         with tarfile.open(shard.path, "r:*") as archive:
             for member in archive:
-                if not member.isfile():
+                if member.isdir():
                     continue
                 name = member.name
                 key, _, ext = name.rpartition(".")
@@ -149,6 +149,9 @@ def _tar_items(shard: Shard) -> Iterator[Item]:
                     current = Item(key, shard.name, position)
                 if not _safe_member(name):
                     current.error = f"unsafe member path: {name!r}"
+                    continue
+                if not member.isfile():
+                    current.error = f"not a regular file (link or device): {name!r}"
                     continue
                 if member.size > MAX_MEMBER_BYTES:
                     current.error = f"member too large: {name} ({member.size} bytes)"
