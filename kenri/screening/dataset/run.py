@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,13 +41,7 @@ class DatasetSummary:
     out: Path
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "items": self.items,
-            "decisions": self.decisions,
-            "shards": self.shards,
-            "shards_resumed": self.shards_resumed,
-            "out": str(self.out),
-        }
+        return {**asdict(self), "out": str(self.out)}
 
     def line(self) -> str:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(self.decisions.items()))
