@@ -39,6 +39,7 @@ class Transaction:
     session: Session
     registry: Registry
     ledger: ConsentLedger
+    actor: str = "local"  # who acts, for the audit log: a tenant, or "local" (CLI, Python)
     # Facts read once per transaction (e.g. the registry's row counts); any flush clears it.
     memo: dict[str, Any] = field(default_factory=dict)
 
@@ -56,11 +57,14 @@ class Kenri:
         self.signals = reference_signals(self.descriptor)
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """Commit when the block ends normally, roll back on any exception."""
+    def transaction(self, actor: str = "local") -> Iterator[Transaction]:
+        """Commit when the block ends normally, roll back on any exception.
+
+        ``actor`` names who acts in the audit log (the service passes the tenant).
+        """
         with self.db.session() as session:
             registry = Registry(session, self.media, self.signals)
-            tx = Transaction(session, registry, ConsentLedger(session))
+            tx = Transaction(session, registry, ConsentLedger(session, actor), actor)
             event.listen(session, "after_flush", lambda *_: tx.memo.clear())
             yield tx
 

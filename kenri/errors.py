@@ -17,5 +17,9 @@ class InvalidInput(KenriError):
     """Input that breaks the schema or the rules (bad purpose, bad date, missing field)."""
 
 
+class Forbidden(KenriError):
+    """An action the actor may not take (wrong party or role for this object or state)."""
+
+
 class MediaError(KenriError):
     """A file that is not a readable image or video."""

@@ -703,6 +703,10 @@ def screen_dataset(
     exclude_review: Annotated[
         bool, typer.Option(help="Leave uncertain items out of the filtered shards too.")
     ] = False,
+    caption_descriptions: Annotated[
+        bool,
+        typer.Option(help="Also match captions against character descriptions (slower)."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Screen a training dataset (purpose: training): decisions.parquet, filtered shards,
@@ -721,6 +725,7 @@ def screen_dataset(
             workers=workers,
             exclude_review=exclude_review,
             ray_address=ray_address,
+            caption_descriptions=caption_descriptions,
         )
         if as_json:
             print_json(summary.to_dict())
@@ -922,3 +927,7 @@ def _plain(value) -> str:
             for v in value
         )
     return "" if value is None else str(value)
+
+
+# The service's commands register themselves on ``app`` (kept apart: this file is long enough).
+from kenri.cli import service as _service  # noqa: E402, F401

@@ -23,8 +23,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from kenri.audit.log import append
 from kenri.errors import InvalidInput, NotFound
 from kenri.registry.models import Character, Grant, Licensee, Work, utcnow
+from kenri.registry.views import grant_view
 
 PURPOSES = ("training", "generation", "style")
 WORLDWIDE = "*"
@@ -44,8 +46,6 @@ class ConsentDecision:
         return self.decision == "allow"
 
     def to_dict(self) -> dict[str, Any]:
-        from kenri.registry.views import grant_view
-
         return {
             "decision": self.decision,
             "grant": grant_view(self.grant) if self.grant is not None else None,
@@ -90,8 +90,8 @@ def _purposes(values: Iterable[str]) -> list[str]:
 
 
 class ConsentLedger:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Session, actor: str = "local") -> None:
+        self.session, self.actor = session, actor
 
     def grant(
         self,
@@ -126,6 +126,7 @@ class ConsentLedger:
         self.session.add(grant)
         self.session.flush()
         self.session.refresh(grant)
+        append(self.session, self.actor, "grant.create", f"grant:{grant.id}", grant_view(grant))
         return grant
 
     def revoke(self, grant: Grant, reason: str, when: datetime | None = None) -> Grant:
@@ -137,6 +138,13 @@ class ConsentLedger:
         grant.revoked_at = when or utcnow()
         grant.revoke_reason = reason.strip()
         self.session.flush()
+        append(
+            self.session,
+            self.actor,
+            "grant.revoke",
+            f"grant:{grant.id}",
+            {"revoked_at": grant.revoked_at.isoformat(), "reason": grant.revoke_reason},
+        )
         return grant
 
     def get(self, grant_id: int | str) -> Grant:

@@ -41,23 +41,30 @@ class LocalFeatureSignal:
             fastThreshold=10,
         )
 
-    def extract(self, rgb: np.ndarray) -> Fingerprint:
-        return self._from_gray(self.gray(rgb))
+    def extract(
+        self, rgb: np.ndarray, features: int | None = None, min_side: int = WORK_MIN_SIDE
+    ) -> Fingerprint:
+        """``min_side``: smaller pictures are enlarged to it first (more keypoints, more time)."""
+        return self._from_gray(self.gray(rgb, min_side), features)
 
     def extract_with_mirror(
-        self, rgb: np.ndarray, mirror_features: int | None = None
+        self,
+        rgb: np.ndarray,
+        mirror_features: int | None = None,
+        features: int | None = None,
+        min_side: int = WORK_MIN_SIDE,
     ) -> tuple[Fingerprint, Fingerprint]:
         """The image and its mirror image, from one resize (queries try both orientations).
 
         ``mirror_features`` caps the mirror image's keypoints: a mirrored copy is usually the
         whole picture, which its strongest keypoints find, so the second pass can be cheaper.
         """
-        gray = self.gray(rgb)
+        gray = self.gray(rgb, min_side)
         mirrored = np.ascontiguousarray(gray[:, ::-1])
-        return self._from_gray(gray), self._from_gray(mirrored, mirror_features)
+        return self._from_gray(gray, features), self._from_gray(mirrored, mirror_features)
 
-    def gray(self, rgb: np.ndarray) -> np.ndarray:
-        return cv2.cvtColor(fit(rgb, self.max_side, WORK_MIN_SIDE), cv2.COLOR_RGB2GRAY)
+    def gray(self, rgb: np.ndarray, min_side: int = WORK_MIN_SIDE) -> np.ndarray:
+        return cv2.cvtColor(fit(rgb, self.max_side, min_side), cv2.COLOR_RGB2GRAY)
 
     def _from_gray(self, gray: np.ndarray, features: int | None = None) -> Fingerprint:
         detector = self._detector()

@@ -36,12 +36,17 @@ class PdqSignal:
     name: ClassVar[str] = "pdq"
     version: ClassVar[int] = 1
 
-    def extract(self, rgb: np.ndarray) -> Fingerprint:
-        """Hash of the image and of its mirror image (so flipped copies match too)."""
+    def extract(self, rgb: np.ndarray, mirror: bool = True) -> Fingerprint:
+        """Hash of the image and, with ``mirror``, of its mirror image (flipped copies match).
+
+        References store both; a query needs only its own (``mirror=False``, half the time).
+        """
         small = fit(rgb, 256)  # PDQ works on a 64x64 reduction; more pixels add only time
         bits, quality = pdqhash.compute(np.ascontiguousarray(small))
-        mirrored, _ = pdqhash.compute(np.ascontiguousarray(small[:, ::-1]))
-        codes = np.stack([pack_bits(bits), pack_bits(mirrored)])
+        codes = [pack_bits(bits)]
+        if mirror:
+            mirrored, _ = pdqhash.compute(np.ascontiguousarray(small[:, ::-1]))
+            codes.append(pack_bits(mirrored))
         return Fingerprint(
-            self.name, self.version, {"codes": codes, "quality": np.array([quality])}
+            self.name, self.version, {"codes": np.stack(codes), "quality": np.array([quality])}
         )

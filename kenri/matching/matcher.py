@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kenri.fingerprints.base import Fingerprint, Signal
-from kenri.fingerprints.local import LocalFeatureSignal
+from kenri.fingerprints.local import WORK_MIN_SIDE, LocalFeatureSignal
 from kenri.fingerprints.pdq import PdqSignal
 from kenri.matching import snapshot as snapshots
 from kenri.matching.index import IVF_THRESHOLD, BinaryIndex, FloatIndex
@@ -45,8 +45,30 @@ MAX_CANDIDATES = 12
 MIN_VOTES = 5
 QUERY_FEATURES = 1500
 QUERY_MAX_SIDE = 800
-MIRROR_FEATURES = 800  # the mirror-image pass: fewer keypoints, the strongest
 MIN_COVERAGE = 0.05  # share of the reference the inliers should span
+
+
+@dataclass(frozen=True)
+class Effort:
+    """How hard one query looks: the knobs that trade time for recall on hard copies.
+
+    ``mirror_features`` caps the mirror-image local pass (None skips it: whole-picture flips
+    are still found by PDQ, whose reference codes include the mirror image; only a copy both
+    flipped and cropped needs the pass). ``verify`` is how many vote-ranked candidates per
+    orientation get the geometric check, the costliest step per candidate. ``min_side``: a
+    smaller query is enlarged to it before keypoints are found (0: never enlarged).
+    """
+
+    features: int = QUERY_FEATURES
+    mirror_features: int | None = 800
+    verify: int = MAX_CANDIDATES
+    min_side: int = WORK_MIN_SIDE
+
+
+THOROUGH = Effort()  # one-off screening: every copy kenri can find
+# Bulk screening (training data): with it the dataset benchmark went from 76 to 127 items/s
+# per core at 256 px, with the same recall on its 2,000 items (docs/benchmarks.md).
+TRIAGE = Effort(mirror_features=None, verify=4, min_side=0)
 
 
 def local_id(reference_id: int, frame: int, keypoint: np.ndarray | int) -> np.ndarray | int:
@@ -216,18 +238,18 @@ class Matcher:
 
     # -- querying -------------------------------------------------------------------------
     def match(
-        self, session: Session, rgb: np.ndarray, top: int = 10, mirror: bool = True
+        self, session: Session, rgb: np.ndarray, top: int = 10, effort: Effort = THOROUGH
     ) -> list[Candidate]:
-        """Candidates for one picture, best first (scores from ``scoring.score_candidate``).
-
-        ``mirror=False`` skips the mirror-image pass (video screening alternates it by frame).
-        """
-        pdq_fp = self._query_pdq.extract(rgb)
-        if mirror:
-            local_fp, flipped = self._query_local.extract_with_mirror(rgb, MIRROR_FEATURES)
+        """Candidates for one picture, best first (scores from ``scoring.score_candidate``)."""
+        # The references hold their mirror image's code, so the query needs only its own.
+        pdq_fp = self._query_pdq.extract(rgb, mirror=False)
+        if effort.mirror_features:
+            local_fp, flipped = self._query_local.extract_with_mirror(
+                rgb, effort.mirror_features, effort.features, effort.min_side
+            )
             orientations = ((False, local_fp), (True, flipped))
         else:
-            local_fp = self._query_local.extract(rgb)
+            local_fp = self._query_local.extract(rgb, effort.features, effort.min_side)
             orientations = ((False, local_fp),)
         width = int(local_fp.arrays["size"][0])
         found: dict[Item, Candidate] = {}
@@ -246,7 +268,13 @@ class Matcher:
 
         for mirrored, fp in orientations:
             self._local_candidates(
-                session, fp.arrays["points"], fp.arrays["descriptors"], mirrored, width, found
+                session,
+                fp.arrays["points"],
+                fp.arrays["descriptors"],
+                mirrored,
+                width,
+                effort.verify,
+                found,
             )
 
         if self.descriptor is not None:
@@ -281,6 +309,7 @@ class Matcher:
         descriptors: np.ndarray,
         mirrored: bool,
         width: int,
+        verify_top: int,
         found: dict[Item, Candidate],
     ) -> None:
         """Vote, then verify geometry in the (possibly mirrored) query's own frame."""
@@ -309,7 +338,7 @@ class Matcher:
                     q_index[sl].tolist(), (flat_ids[sl] & (MAX_KEYPOINTS - 1)).tolist(), strict=True
                 )
             )
-        ranked = sorted(pairs.items(), key=lambda kv: -len(kv[1]))[:MAX_CANDIDATES]
+        ranked = sorted(pairs.items(), key=lambda kv: -len(kv[1]))[:verify_top]
         self._load_points(session, [item for item, p in ranked if len(p) >= MIN_VOTES])
         for item, matched in ranked:
             if len(matched) < MIN_VOTES or item not in self._points:

@@ -150,6 +150,15 @@ class MediaStore:
     def path_for(self, sha256: str, ext: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}{ext}"
 
+    def put_bytes(self, data: bytes, name: str = "upload") -> MediaInfo:
+        """Validate media given as bytes (an upload, a claimed file) and store it."""
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / (Path(name).name or "upload")
+            path.write_bytes(data)
+            info = probe_media(path)
+            self.put(path, info)
+        return info
+
     def put(self, source: Path, info: MediaInfo) -> Path:
         """Copy ``source`` in (atomically); a file already stored is not copied again."""
         target = self.path_for(info.sha256, info.ext)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from kenri.errors import KenriError
 from kenri.fingerprints.imageio import load_image
-from kenri.matching.matcher import Candidate
+from kenri.matching.matcher import THOROUGH, Candidate, Effort
 from kenri.registry.models import FingerprintRow, Licensee, Reference
 from kenri.screening.decision import Thresholds
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from kenri.app import Kenri, Transaction
 
 Source = str | os.PathLike[str] | bytes | np.ndarray
+NO_MIRROR = Effort(mirror_features=None)
 
 
 @dataclass
@@ -136,15 +137,16 @@ class Screener:
         territory: str | None,
         top: int | None,
         thresholds: Thresholds,
+        effort: Effort = THOROUGH,
     ) -> None:
-        self.app, self.tx = app, tx
+        self.app, self.tx, self.effort = app, tx, effort
         self.licensee: Licensee | None = tx.registry.licensee(licensee) if licensee else None
         self.purpose, self.territory = purpose, territory
         self.top, self.thresholds = top, thresholds
         app.matcher.sync(tx.session)
 
     def candidates(self, rgb: np.ndarray) -> list[Candidate]:
-        return self.app.matcher.match(self.tx.session, rgb, top=max(self.top or 0, 10))
+        return self.app.matcher.match(self.tx.session, rgb, max(self.top or 0, 10), self.effort)
 
     def to_matches(self, candidates: list[Candidate]) -> list[MediaMatch]:
         """Live references only (a retired one never matches), best first, one per reference."""
@@ -209,7 +211,9 @@ class Screener:
         matches = self.to_matches(self.candidates(rgb))
         return ScreenResult(label, self.decide(matches), matches)
 
-    def screen_video(self, source: str | os.PathLike[str]) -> ScreenResult:
+    def screen_video(
+        self, source: str | os.PathLike[str], progress: Callable[[float], None] | None = None
+    ) -> ScreenResult:
         from kenri.fingerprints.video import SAMPLE_FPS, sample_frames
 
         label = str(source)
@@ -217,11 +221,12 @@ class Screener:
         step = 1.0 / SAMPLE_FPS
         try:
             for frame in sample_frames(source):
-                # The mirror-image pass on every other frame: a mirrored copy still shows up
-                # at half the frame rate, and the cost per frame drops by a third.
-                candidates = self.app.matcher.match(
-                    self.tx.session, frame.rgb, top=10, mirror=frame.index % 2 == 1
-                )
+                if progress is not None:
+                    progress(frame.time_s)
+                # The full effort on every other frame: a mirrored or hard copy still shows
+                # up at half the frame rate, and the cost per frame drops by a third.
+                effort = THOROUGH if frame.index % 2 == 1 else NO_MIRROR
+                candidates = self.app.matcher.match(self.tx.session, frame.rgb, 10, effort)
                 best: dict[int, Candidate] = {}  # one hit per reference and query frame
                 for candidate in candidates:
                     if candidate.score < self.thresholds.review:
@@ -317,7 +322,9 @@ def screen_video(
     territory: str | None = None,
     top: int | None = None,
     thresholds: Thresholds | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> ScreenResult:
+    """``progress`` hears each sampled frame's time in seconds (it may raise to stop)."""
     with app.transaction() as tx:
         screener = Screener(app, tx, licensee, purpose, territory, top, thresholds or Thresholds())
-        return screener.screen_video(source)
+        return screener.screen_video(source, progress)

@@ -2,6 +2,12 @@
 
 from alembic import context
 
+# Every module that defines tables, so autogenerate sees the whole schema.
+import kenri.audit.log
+import kenri.claims.models
+import kenri.provenance.generations
+import kenri.service.jobs
+import kenri.service.tenants  # noqa: F401
 from kenri.registry.models import Base
 
 config = context.config

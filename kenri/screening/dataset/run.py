@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
@@ -61,12 +62,16 @@ def screen_dataset(
     workers: int = 1,
     exclude_review: bool = False,
     ray_address: str | None = None,
+    caption_descriptions: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DatasetSummary:
+    """Screen every shard not yet done; ``progress(done, total)`` hears each finished shard
+    (it may raise to stop the run: finished shards are kept, a later run resumes)."""
     if engine not in ENGINES:
         raise InvalidInput(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     out = Path(out)
     shards = discover(Path(source))
-    options = Options(licensee, territory, exclude_review)
+    options = Options(licensee, territory, exclude_review, caption_descriptions)
     if licensee:
         with app.transaction() as tx:
             tx.registry.licensee(licensee)  # an unknown licensee fails before any work
@@ -74,15 +79,19 @@ def screen_dataset(
     if engine == "ray" and todo:
         _run_on_ray(app.settings, todo, out, options, workers, ray_address)
     elif workers <= 1 or len(todo) <= 1:
-        for shard in todo:
+        for done, shard in enumerate(todo, len(shards) - len(todo) + 1):
             screen_shard(app, shard, out, options)
+            if progress is not None:
+                progress(done, len(shards))
     else:
         context = get_context("spawn")  # a fresh interpreter: no inherited connections
         with ProcessPoolExecutor(
             workers, mp_context=context, initializer=_open_worker, initargs=(app.settings,)
         ) as pool:
-            for _ in pool.map(_screen_in_worker, todo, [out] * len(todo), [options] * len(todo)):
-                pass
+            finished = pool.map(_screen_in_worker, todo, [out] * len(todo), [options] * len(todo))
+            for done, _ in enumerate(finished, len(shards) - len(todo) + 1):
+                if progress is not None:
+                    progress(done, len(shards))
     rows = [row for shard in shards for row in _load_part(out, shard)]
     write_decisions(out / "decisions.parquet", rows)
     report = holder_report(rows)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kenri.errors import KenriError
 from kenri.files import write_atomically
+from kenri.matching.matcher import TRIAGE
 from kenri.screening.dataset.optout import c2pa_reasons, metadata_reasons
 from kenri.screening.dataset.sources import VIDEO_EXTENSIONS, Item, Shard, read_items
 from kenri.screening.decision import Thresholds
@@ -59,6 +60,9 @@ class Options:
     licensee: str | None = None
     territory: str | None = None
     exclude_review: bool = False
+    # Captions are checked for names; the description model (about 10 ms per unique caption,
+    # more than the media check) only on request: alt-text rarely paraphrases a character.
+    caption_descriptions: bool = False
 
 
 def screen_shard(app: Kenri, shard: Shard, out: Path, options: Options) -> list[ItemDecision]:
@@ -68,7 +72,9 @@ def screen_shard(app: Kenri, shard: Shard, out: Path, options: Options) -> list[
     kept: list[Item] = []
     allowed = ("keep",) if options.exclude_review else ("keep", "review")
     with app.transaction() as tx:
-        media = Screener(app, tx, options.licensee, PURPOSE, options.territory, None, THRESHOLDS)
+        media = Screener(
+            app, tx, options.licensee, PURPOSE, options.territory, None, THRESHOLDS, TRIAGE
+        )
         for item in read_items(shard):
             try:
                 decision = _decide(app, tx, media, item, options)
@@ -106,7 +112,12 @@ def _decide(app, tx, media: Screener, item: Item, options: Options) -> ItemDecis
     found = {"media": [{"signal": "media", **m.to_dict()} for m in screened.matches]}
     if item.caption:
         prompt = app.prompt_screener.screen(
-            tx, item.caption, options.licensee, PURPOSE, options.territory
+            tx,
+            item.caption,
+            options.licensee,
+            PURPOSE,
+            options.territory,
+            descriptions=options.caption_descriptions,
         )
         verdicts["caption"] = prompt.decision
         flagged = [m for m in prompt.matches if m.score >= THRESHOLDS.review]

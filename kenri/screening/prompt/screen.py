@@ -197,7 +197,9 @@ class PromptScreener:
         licensee: str | None = None,
         purpose: str = "generation",
         territory: str | None = None,
+        descriptions: bool = True,
     ) -> PromptResult:
+        """``descriptions=False`` checks names only (no model call: bulk caption screening)."""
         if not isinstance(prompt, str):
             raise InvalidInput("a prompt is text")
         if len(prompt) > MAX_PROMPT_CHARS:
@@ -205,7 +207,8 @@ class PromptScreener:
         buyer: Licensee | None = tx.registry.licensee(licensee) if licensee else None
         matches = self._name_matches(tx, prompt, purpose)
         self._apply_grants(tx, matches, buyer, territory)
-        if not any(m.grant is None and m.score >= THRESHOLDS.block for m in matches):
+        blocked = any(m.grant is None and m.score >= THRESHOLDS.block for m in matches)
+        if descriptions and not blocked:
             described = self._description_matches(tx, prompt, purpose)
             if described:
                 _corroborate(matches, described)

@@ -1,0 +1,205 @@
+"""Benchmark: the REST service under concurrent load against in-process screening, same run.
+
+Sets up a registry (the demo catalog plus ``--refs`` Pokémon artworks as references), a
+licensee tenant and its key; measures in-process throughput of prompt and image screening
+(one thread: what one request does), then starts ``kenri serve`` (uvicorn, one process) on
+loopback and sends a bounded number of requests from ``--concurrency`` client threads.
+Reports throughput, p50/p99 latency and errors per kind, and the service/in-process ratio.
+PostgreSQL by default (a fresh schema in ``--pg``), as the service runs in production.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/service_load.py [--prompts 600] [--images 120]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import httpx  # noqa: E402
+from PIL import Image  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import kenri  # noqa: E402
+from bench.evaldata import require, run_header  # noqa: E402
+from kenri.catalog import import_catalog  # noqa: E402
+from kenri.demo.run import generated_outputs, write_catalog  # noqa: E402
+from kenri.screening.decision import Thresholds  # noqa: E402
+from kenri.screening.media import Screener  # noqa: E402
+from kenri.service.tenants import Tenants  # noqa: E402
+
+LICENSEE = "Load Test AI"
+
+
+def fresh_schema(pg: str) -> tuple[str, str]:
+    schema = f"kenri_load_{uuid.uuid4().hex[:10]}"
+    with create_engine(pg).begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(pg).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False), schema
+
+
+def setup(home: Path, db: str, refs: int) -> str:
+    app = kenri.open(home, db)
+    import_catalog(app, write_catalog(home / "catalog"))
+    with app.transaction() as tx:
+        holder = tx.registry.add_holder("The Pokémon Company", "JP")
+        work = tx.registry.add_work(holder, "Pokémon")
+        for path in sorted(require("images/pokemon_art").glob("*.png"))[:refs]:
+            tx.registry.add_reference(path, work)
+        tenants = Tenants(tx.registry, "bench")
+        key = tenants.issue_key(tenants.create(LICENSEE, "licensee"))[1]
+    app.sync_index()
+    app.close()
+    return key
+
+
+def inputs(home: Path, count_images: int) -> tuple[list[str], list[bytes]]:
+    with open(require("prompts/benign/PartiPrompts.tsv"), encoding="utf-8") as fh:
+        prompts = [row["Prompt"] for row in csv.DictReader(fh, delimiter="\t")]
+    prompts += ["Hoshimaru on a beach", "ほしまる and Kumo-chan", "Captain Comet flying"]
+    images = []
+    sources = generated_outputs(home / "outputs")
+    sources += sorted(require("images/pokemon_art").glob("*.png"))[:10]
+    sources += sorted(require("images/urban100").glob("*"))[:10]
+    for path in sources[:count_images]:
+        image = Image.open(path).convert("RGB")
+        image.thumbnail((512, 512))
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=85)
+        images.append(buffer.getvalue())
+    return prompts, images
+
+
+def in_process(home: Path, db: str, prompts: list[str], images: list[bytes], n_p: int, n_i: int):
+    app = kenri.open(home, db)
+    with app.transaction() as tx:
+        app.prompt_screener.screen(tx, "warm-up", LICENSEE)
+        started = time.perf_counter()
+        for i in range(n_p):
+            app.prompt_screener.screen(tx, prompts[i % len(prompts)], LICENSEE)
+        prompt_rate = n_p / (time.perf_counter() - started)
+        screener = Screener(app, tx, LICENSEE, "generation", None, None, Thresholds())
+        screener.screen_image(images[0])
+        started = time.perf_counter()
+        for i in range(n_i):
+            screener.screen_image(images[i % len(images)])
+        image_rate = n_i / (time.perf_counter() - started)
+    app.close()
+    return prompt_rate, image_rate
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def load(base: str, key: str, kind: str, payloads: list, n: int, concurrency: int) -> dict:
+    local = threading.local()  # one keep-alive client per client thread
+
+    def one(i: int) -> tuple[float, int]:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60
+            )
+        client = local.client
+        started = time.perf_counter()
+        if kind == "prompt":
+            response = client.post(
+                "/v1/screen/prompt", json={"prompt": payloads[i % len(payloads)]}
+            )
+        else:
+            response = client.post(
+                "/v1/screen/image", files={"file": ("x.jpg", payloads[i % len(payloads)])}
+            )
+        return time.perf_counter() - started, response.status_code
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(one, range(n)))
+    elapsed = time.perf_counter() - started
+    latencies = sorted(r[0] for r in results)
+    return {
+        "requests": n,
+        "per_s": round(n / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p99_ms": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 1),
+        "errors": sum(code != 200 for _, code in results),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prompts", type=int, default=600)
+    parser.add_argument("--images", type=int, default=120)
+    parser.add_argument("--refs", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
+    args = parser.parse_args()
+    report = run_header("service_load")
+    home = Path(tempfile.mkdtemp(prefix="kenri-bench-load-"))
+    db, schema = (
+        (f"sqlite:///{home / 'registry.sqlite'}", None) if args.sqlite else fresh_schema(args.pg)
+    )
+    report["database"] = "sqlite" if args.sqlite else "postgresql"
+    key = setup(home, db, args.refs)
+    prompts, images = inputs(home, 23)
+    prompt_rate, image_rate = in_process(home, db, prompts, images, args.prompts, args.images)
+    report["in_process"] = {"prompt_per_s": round(prompt_rate, 1),
+                            "image_per_s": round(image_rate, 1)}  # fmt: skip
+    port = free_port()
+    env = dict(os.environ, KENRI_HOME=str(home), KENRI_DB=db)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "kenri.service.app:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        load(base, key, "prompt", prompts, 20, 2)  # warm-up: model, automaton, index
+        load(base, key, "image", images, 5, 2)
+        for kind, payloads, n, rate in (
+            ("prompt", prompts, args.prompts, prompt_rate),
+            ("image", images, args.images, image_rate),
+        ):
+            result = load(base, key, kind, payloads, n, args.concurrency)
+            result["ratio_to_in_process"] = round(result["per_s"] / rate, 3)
+            report[f"service_{kind}"] = result
+            print(kind, json.dumps(result), file=sys.stderr, flush=True)
+    finally:
+        server.terminate()
+        server.wait(10)
+        if schema:
+            with create_engine(args.pg).begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

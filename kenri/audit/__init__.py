@@ -1,0 +1,1 @@
+"""The tamper-evident audit log: every grant, revocation, decision, claim change and key change."""

@@ -1,0 +1,62 @@
+"""What every route module needs: the kenri app of the request, uploads, ownership checks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from fastapi import Request, UploadFile
+
+from kenri.app import Kenri, Transaction
+from kenri.errors import InvalidInput, NotFound
+from kenri.registry.models import Character, Reference, Work
+from kenri.service.auth import Caller
+
+MAX_UPLOAD_BYTES = 256 * 1024**2  # per file; bigger media belong in a dataset job
+
+
+def kenri_of(request: Request) -> Kenri:
+    return request.app.state.kenri
+
+
+async def read_upload(upload: UploadFile, limit: int = MAX_UPLOAD_BYTES) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(f"upload larger than {limit} bytes")
+    if not data:
+        raise InvalidInput("empty upload")
+    return data
+
+
+def decode_base64(text: str | None) -> bytes | None:
+    if text is None:
+        return None
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput("media_base64 is not valid base64") from exc
+    if not data:
+        raise InvalidInput("media_base64 is empty")
+    return data
+
+
+def own_work(tx: Transaction, who: Caller, work_id: int) -> Work:
+    """The caller's work; another holder's work is reported as missing, not forbidden."""
+    work = tx.session.get(Work, work_id)
+    if work is None or work.holder_id != who.holder_id:
+        raise NotFound(f"no work {work_id}")
+    return work
+
+
+def own_character(tx: Transaction, who: Caller, character_id: int) -> Character:
+    character = tx.session.get(Character, character_id)
+    if character is None or character.work.holder_id != who.holder_id:
+        raise NotFound(f"no character {character_id}")
+    return character
+
+
+def own_reference(tx: Transaction, who: Caller, reference_id: int) -> Reference:
+    reference = tx.session.get(Reference, reference_id)
+    if reference is None or reference.work.holder_id != who.holder_id:
+        raise NotFound(f"no reference {reference_id}")
+    return reference

@@ -1,0 +1,124 @@
+"""Screening for licensees: prompts and images now, videos and datasets as jobs."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+
+from kenri.audit.log import append
+from kenri.screening.decision import Thresholds
+from kenri.screening.media import Screener
+from kenri.service.auth import Caller, licensee
+from kenri.service.jobs import job_view
+from kenri.service.routes.common import kenri_of, read_upload
+from kenri.service.schemas import IdPath, PromptIn, PurposeForm, TerritoryForm
+
+router = APIRouter(prefix="/v1", tags=["screening"])
+
+
+def _audit(tx, who: Caller, kind: str, digest: str, result: dict) -> None:
+    """Every decision goes to the audit log, last in the screening's own transaction (so the
+    chain's lock is held only for the insert and the commit)."""
+    summary = [
+        {"work": m.get("work"), "character": m.get("character"), "score": m.get("score")}
+        for m in result.get("matches", [])[:5]
+    ]
+    append(tx.session, who.label, f"screen.{kind}", f"sha256:{digest}",
+           {"decision": result.get("decision"), "matches": summary})  # fmt: skip
+
+
+@router.post("/screen/prompt")
+def screen_prompt(body: PromptIn, request: Request, who: Caller = Depends(licensee)) -> dict:
+    """Screen a prompt under your grants: decision, matches with evidence, a safe rewrite."""
+    app = kenri_of(request)
+    with request.app.state.prompt_lock, app.transaction(who.label) as tx:
+        result = app.prompt_screener.screen(
+            tx, body.prompt, who.licensee_name, body.purpose, body.territory
+        ).to_dict()
+        _audit(tx, who, "prompt", hashlib.sha256(body.prompt.encode()).hexdigest(), result)
+    return result
+
+
+@router.post("/screen/image")
+async def screen_image(
+    request: Request,
+    file: UploadFile = File(...),
+    purpose: PurposeForm = "generation",
+    territory: TerritoryForm = None,
+    who: Caller = Depends(licensee),
+) -> dict:
+    """Screen an image: decision and the matching references with their evidence."""
+    data = await read_upload(file)
+    return _screen_image_sync(request, who, data, purpose, territory)
+
+
+def _screen_image_sync(
+    request: Request, who: Caller, data: bytes, purpose: str, territory: str | None
+) -> dict[str, Any]:
+    app = kenri_of(request)
+    with request.app.state.image_lock, app.transaction(who.label) as tx:
+        screener = Screener(app, tx, who.licensee_name, purpose, territory, None, Thresholds())
+        result = screener.screen_image(data).to_dict()
+        result["input"] = "upload"
+        if "error" not in result:
+            _audit(tx, who, "image", hashlib.sha256(data).hexdigest(), result)
+    return result
+
+
+@router.post("/jobs/video", status_code=202)
+async def video_job(
+    request: Request,
+    file: UploadFile = File(...),
+    purpose: PurposeForm = "generation",
+    territory: TerritoryForm = None,
+    who: Caller = Depends(licensee),
+) -> dict:
+    """Screen a video in the background; poll the job for progress and the segments found."""
+    data = await read_upload(file)
+    params = {"licensee": who.licensee_name, "purpose": purpose, "territory": territory,
+              "filename": (file.filename or "video")[:200]}  # fmt: skip
+    return _submit(request, who, "video", [(file.filename or "video.mp4", data)], params)
+
+
+@router.post("/jobs/dataset", status_code=202)
+async def dataset_job(
+    request: Request,
+    files: list[UploadFile] = File(...),
+    territory: TerritoryForm = None,
+    who: Caller = Depends(licensee),
+) -> dict:
+    """Screen webdataset .tar shards for training (purpose training) in the background."""
+    shards = [(f.filename or "shard.tar", await read_upload(f)) for f in files[:100]]
+    params = {"licensee": who.licensee_name, "territory": territory}
+    return _submit(request, who, "dataset", shards, params)
+
+
+def _submit(request: Request, who: Caller, kind: str, files, params) -> dict[str, Any]:
+    runner = request.app.state.jobs
+    with kenri_of(request).transaction(who.label) as tx:
+        job = runner.submit(tx, who.tenant_id, kind, files, params)
+        view = job_view(job)
+    runner.start(view["id"])
+    return view
+
+
+@router.get("/jobs")
+def list_jobs(request: Request, who: Caller = Depends(licensee)) -> list[dict]:
+    with kenri_of(request).transaction(who.label) as tx:
+        return [job_view(j) for j in request.app.state.jobs.list(tx, who.tenant_id)]
+
+
+@router.get("/jobs/{job_id}")
+def get_job(job_id: IdPath, request: Request, who: Caller = Depends(licensee)) -> dict:
+    with kenri_of(request).transaction(who.label) as tx:
+        return job_view(request.app.state.jobs.get(tx, job_id, who.tenant_id))
+
+
+@router.delete("/jobs/{job_id}")
+def cancel_job(job_id: IdPath, request: Request, who: Caller = Depends(licensee)) -> dict:
+    """Cancel a queued or running job (a dataset job keeps the shards it finished)."""
+    runner = request.app.state.jobs
+    with kenri_of(request).transaction(who.label) as tx:
+        return job_view(runner.cancel(tx, runner.get(tx, job_id, who.tenant_id)))
