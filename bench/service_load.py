@@ -90,21 +90,37 @@ def inputs(home: Path, count_images: int) -> tuple[list[str], list[bytes]]:
 
 
 def in_process(home: Path, db: str, prompts: list[str], images: list[bytes], n_p: int, n_i: int):
+    """One thread calling the screeners directly: throughput and per-call latency."""
     app = kenri.open(home, db)
+    results = {}
     with app.transaction() as tx:
         app.prompt_screener.screen(tx, "warm-up", LICENSEE)
-        started = time.perf_counter()
-        for i in range(n_p):
-            app.prompt_screener.screen(tx, prompts[i % len(prompts)], LICENSEE)
-        prompt_rate = n_p / (time.perf_counter() - started)
         screener = Screener(app, tx, LICENSEE, "generation", None, None, Thresholds())
         screener.screen_image(images[0])
-        started = time.perf_counter()
-        for i in range(n_i):
-            screener.screen_image(images[i % len(images)])
-        image_rate = n_i / (time.perf_counter() - started)
+        calls = {
+            "prompt": (n_p, lambda i: app.prompt_screener.screen(tx, prompts[i % len(prompts)],
+                                                                  LICENSEE)),
+            "image": (n_i, lambda i: screener.screen_image(images[i % len(images)])),
+        }  # fmt: skip
+        for kind, (n, call) in calls.items():
+            latencies = []
+            started = time.perf_counter()
+            for i in range(n):
+                t0 = time.perf_counter()
+                call(i)
+                latencies.append(time.perf_counter() - t0)
+            results[kind] = {"per_s": round(n / (time.perf_counter() - started), 1),
+                             **percentiles(latencies)}  # fmt: skip
     app.close()
-    return prompt_rate, image_rate
+    return results
+
+
+def percentiles(latencies: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1),
+    }
 
 
 def free_port() -> int:
@@ -137,12 +153,10 @@ def load(base: str, key: str, kind: str, payloads: list, n: int, concurrency: in
     with ThreadPoolExecutor(concurrency) as pool:
         results = list(pool.map(one, range(n)))
     elapsed = time.perf_counter() - started
-    latencies = sorted(r[0] for r in results)
     return {
         "requests": n,
         "per_s": round(n / elapsed, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 1),
-        "p99_ms": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 1),
+        **percentiles([r[0] for r in results]),
         "errors": sum(code != 200 for _, code in results),
     }
 
@@ -164,9 +178,7 @@ def main() -> None:
     report["database"] = "sqlite" if args.sqlite else "postgresql"
     key = setup(home, db, args.refs)
     prompts, images = inputs(home, 23)
-    prompt_rate, image_rate = in_process(home, db, prompts, images, args.prompts, args.images)
-    report["in_process"] = {"prompt_per_s": round(prompt_rate, 1),
-                            "image_per_s": round(image_rate, 1)}  # fmt: skip
+    report["in_process"] = in_process(home, db, prompts, images, args.prompts, args.images)
     port = free_port()
     env = dict(os.environ, KENRI_HOME=str(home), KENRI_DB=db)
     server = subprocess.Popen(
@@ -184,11 +196,12 @@ def main() -> None:
                 time.sleep(0.2)
         load(base, key, "prompt", prompts, 20, 2)  # warm-up: model, automaton, index
         load(base, key, "image", images, 5, 2)
-        for kind, payloads, n, rate in (
-            ("prompt", prompts, args.prompts, prompt_rate),
-            ("image", images, args.images, image_rate),
+        for kind, payloads, n in (
+            ("prompt", prompts, args.prompts),
+            ("image", images, args.images),
         ):
             result = load(base, key, kind, payloads, n, args.concurrency)
+            rate = report["in_process"][kind]["per_s"]
             result["ratio_to_in_process"] = round(result["per_s"] / rate, 3)
             report[f"service_{kind}"] = result
             print(kind, json.dumps(result), file=sys.stderr, flush=True)

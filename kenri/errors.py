@@ -21,5 +21,13 @@ class Forbidden(KenriError):
     """An action the actor may not take (wrong party or role for this object or state)."""
 
 
+class TooLarge(InvalidInput):
+    """Input over a configured size limit (an upload, a prompt, a batch)."""
+
+
+class Unauthorized(KenriError):
+    """A credential that is missing, unknown, revoked or expired."""
+
+
 class MediaError(KenriError):
     """A file that is not a readable image or video."""

@@ -73,7 +73,11 @@ def tenant_list(as_json: JsonOpt = False) -> None:
 
 @tenant_app.command("key")
 def tenant_key(
-    name: Annotated[str, typer.Argument(help="Tenant name.")], as_json: JsonOpt = False
+    name: Annotated[str, typer.Argument(help="Tenant name.")],
+    expires_days: Annotated[
+        int | None, typer.Option("--expires-days", help="The key stops working after N days.")
+    ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Issue another API key for a tenant."""
 
@@ -82,7 +86,7 @@ def tenant_key(
 
         with state.open().transaction("cli") as tx:
             tenants = Tenants(tx.registry, "cli")
-            _, key = tenants.issue_key(tenants.by_name(name), "cli")
+            _, key = tenants.issue_key(tenants.by_name(name), "cli", expires_days)
         if as_json:
             print_json({"key": key})
         else:

@@ -12,6 +12,7 @@ rows (new references added, retired ones removed) and ``rebuild()`` makes them a
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kenri.concurrency import ReadWriteLock
 from kenri.fingerprints.base import Fingerprint, Signal
 from kenri.fingerprints.local import WORK_MIN_SIDE, LocalFeatureSignal
 from kenri.fingerprints.pdq import PdqSignal
@@ -111,6 +113,8 @@ class Matcher:
             self.signals[descriptor.name] = descriptor.version
         self.snapshot = snapshots.load(index_dir, self.signals, {LOCAL, PDQ}) or self._empty()
         self._points: OrderedDict[Item, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._points_lock = threading.Lock()
+        self._rw = ReadWriteLock()  # matches read the indexes; a sync that changes them writes
         self._query_local = LocalFeatureSignal(QUERY_FEATURES, levels=8, max_side=QUERY_MAX_SIDE)
         self._query_pdq = PdqSignal()
 
@@ -125,11 +129,33 @@ class Matcher:
 
     # -- keeping the indexes in step with the registry ------------------------------------
     def sync(self, session: Session, persist: bool = True) -> bool:
-        """Add fingerprints new since the snapshot, drop retired references. True if changed."""
+        """Add fingerprints new since the snapshot, drop retired references. True if changed.
+
+        Checking costs two small queries; only a change waits for running matches to finish.
+        """
+        newest_removed_iso, last = self._registry_marks(session)
+        if not self._behind(newest_removed_iso, last):
+            return False
+        with self._rw.write():
+            return self._sync(session, newest_removed_iso, last, persist)
+
+    @staticmethod
+    def _registry_marks(session: Session) -> tuple[str | None, int]:
+        """When a reference was last retired, and the newest fingerprint row's id."""
+        newest_removed = session.scalar(select(func.max(Reference.removed_at)))
+        last = session.scalar(select(func.max(FingerprintRow.id))) or 0
+        return (newest_removed.isoformat() if newest_removed else None), last
+
+    def _behind(self, newest_removed_iso: str | None, last_fingerprint_id: int) -> bool:
+        manifest = self.snapshot.manifest
+        removed = bool(newest_removed_iso) and newest_removed_iso != manifest.removed_watermark
+        return removed or last_fingerprint_id > manifest.last_fingerprint_id
+
+    def _sync(
+        self, session: Session, newest_removed_iso: str | None, last: int, persist: bool
+    ) -> bool:
         manifest = self.snapshot.manifest
         changed = False
-        newest_removed = session.scalar(select(func.max(Reference.removed_at)))
-        newest_removed_iso = newest_removed.isoformat() if newest_removed else None
         if newest_removed_iso and newest_removed_iso != manifest.removed_watermark:
             query = select(Reference.id).where(Reference.removed_at.is_not(None))
             if manifest.removed_watermark:
@@ -138,7 +164,6 @@ class Matcher:
                 self._remove_reference(reference_id)
             manifest.removed_watermark = newest_removed_iso
             changed = True
-        last = session.scalar(select(func.max(FingerprintRow.id))) or 0
         if last > manifest.last_fingerprint_id:
             rows = session.execute(
                 select(FingerprintRow)
@@ -160,11 +185,14 @@ class Matcher:
 
     def rebuild(self, session: Session) -> int:
         """Throw the indexes away and build them from the registry's fingerprint rows."""
-        self.snapshot = self._empty()
-        self._points.clear()
-        self.sync(session, persist=False)
-        snapshots.save(self.index_dir, self.snapshot)
-        return self.snapshot.manifest.items
+        newest_removed_iso, last = self._registry_marks(session)
+        with self._rw.write():
+            self.snapshot = self._empty()
+            with self._points_lock:
+                self._points.clear()
+            self._sync(session, newest_removed_iso, last, persist=False)
+            snapshots.save(self.index_dir, self.snapshot)
+            return self.snapshot.manifest.items
 
     def _add_rows(self, rows) -> None:
         pdq_codes, pdq_ids, local_codes, local_ids = [], [], [], []
@@ -241,6 +269,12 @@ class Matcher:
         self, session: Session, rgb: np.ndarray, top: int = 10, effort: Effort = THOROUGH
     ) -> list[Candidate]:
         """Candidates for one picture, best first (scores from ``scoring.score_candidate``)."""
+        with self._rw.read():
+            return self._match(session, rgb, top, effort)
+
+    def _match(
+        self, session: Session, rgb: np.ndarray, top: int, effort: Effort
+    ) -> list[Candidate]:
         # The references hold their mirror image's code, so the query needs only its own.
         pdq_fp = self._query_pdq.extract(rgb, mirror=False)
         if effort.mirror_features:
@@ -339,11 +373,11 @@ class Matcher:
                 )
             )
         ranked = sorted(pairs.items(), key=lambda kv: -len(kv[1]))[:verify_top]
-        self._load_points(session, [item for item, p in ranked if len(p) >= MIN_VOTES])
+        points = self._load_points(session, [item for item, p in ranked if len(p) >= MIN_VOTES])
         for item, matched in ranked:
-            if len(matched) < MIN_VOTES or item not in self._points:
+            if len(matched) < MIN_VOTES or item not in points:
                 continue
-            ref_points, ref_size = self._points[item]
+            ref_points, ref_size = points[item]
             q_idx = np.fromiter(matched.keys(), dtype=np.int64)
             r_idx = np.fromiter(matched.values(), dtype=np.int64)
             geometry = verify(query_points[q_idx], ref_points[r_idx], ref_size)
@@ -361,8 +395,14 @@ class Matcher:
                 candidate.region = region
                 candidate.coverage = geometry["coverage"]
 
-    def _load_points(self, session: Session, items: list[Item]) -> None:
-        missing = [item for item in items if item not in self._points]
+    def _load_points(
+        self, session: Session, items: list[Item]
+    ) -> dict[Item, tuple[np.ndarray, np.ndarray]]:
+        """Keypoints of these reference frames, from a shared LRU cache or the database."""
+        with self._points_lock:
+            found = {item: self._points[item] for item in items if item in self._points}
+        missing = [item for item in items if item not in found]
+        loaded: dict[Item, tuple[np.ndarray, np.ndarray]] = {}
         if missing:
             by_reference = defaultdict(set)
             for reference_id, frame in missing:
@@ -375,12 +415,16 @@ class Matcher:
             for reference_id, frame, data in rows:
                 if frame in by_reference[reference_id]:
                     fp = Fingerprint.from_bytes(LOCAL, SIGNALS[LOCAL], data)
-                    self._points[(reference_id, frame)] = (fp.arrays["points"], fp.arrays["size"])
-        for item in items:
-            if item in self._points:
-                self._points.move_to_end(item)
-        while len(self._points) > 20_000:
-            self._points.popitem(last=False)
+                    loaded[(reference_id, frame)] = (fp.arrays["points"], fp.arrays["size"])
+        found.update(loaded)
+        with self._points_lock:
+            self._points.update(loaded)
+            for item in found:
+                if item in self._points:
+                    self._points.move_to_end(item)
+            while len(self._points) > 20_000:
+                self._points.popitem(last=False)
+        return found
 
 
 def verify(query_pts: np.ndarray, ref_pts: np.ndarray, ref_size: np.ndarray) -> dict[str, Any]:

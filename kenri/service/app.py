@@ -8,6 +8,7 @@ ambiguous. A background thread sends queued webhooks.
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import asynccontextmanager
 
@@ -17,13 +18,31 @@ from fastapi.responses import JSONResponse
 import kenri
 from kenri.app import Kenri
 from kenri.claims.webhooks import deliver_pending
-from kenri.errors import Ambiguous, Forbidden, KenriError, NotFound
+from kenri.errors import (
+    Ambiguous,
+    Forbidden,
+    KenriError,
+    MediaError,
+    NotFound,
+    TooLarge,
+    Unauthorized,
+)
 from kenri.service.auth import KeyCache
 from kenri.service.jobs import JobRunner
 from kenri.service.routes import admin, claims, generations, grants, registry, screening
 
 WEBHOOK_INTERVAL_S = 5.0
 
+
+# The first that the error is an instance of; anything else a caller did wrong is a 400.
+STATUS_BY_ERROR: list[tuple[type[KenriError], int]] = [
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Ambiguous, 409),
+    (TooLarge, 413),
+    (MediaError, 415),  # an upload that is not a readable image or video
+]
 
 def _deliver_forever(app: Kenri, stop: threading.Event) -> None:
     while not stop.wait(WEBHOOK_INTERVAL_S):
@@ -34,9 +53,15 @@ def _deliver_forever(app: Kenri, stop: threading.Event) -> None:
             continue
 
 
-def create_app(app: Kenri | None = None, deliver_webhooks: bool = True) -> FastAPI:
-    """The ASGI app; ``app`` defaults to ``kenri.open()`` (KENRI_HOME / KENRI_DB)."""
+def create_app(
+    app: Kenri | None = None, deliver_webhooks: bool = True, max_upload_bytes: int | None = None
+) -> FastAPI:
+    """The ASGI app; ``app`` defaults to ``kenri.open()`` (KENRI_HOME / KENRI_DB).
+
+    ``max_upload_bytes`` per uploaded file defaults to ``KENRI_MAX_UPLOAD_MB`` (256) MiB.
+    """
     core = app or kenri.open()
+    upload_limit = max_upload_bytes or int(os.environ.get("KENRI_MAX_UPLOAD_MB", "256")) * 2**20
 
     @asynccontextmanager
     async def lifespan(api: FastAPI):
@@ -56,23 +81,18 @@ def create_app(app: Kenri | None = None, deliver_webhooks: bool = True) -> FastA
     api.state.kenri = core
     api.state.jobs = JobRunner(core)
     api.state.key_cache = KeyCache()
-    # The screeners keep caches that are not safe to share between threads; screening is
-    # CPU-bound, so one request at a time per kind costs no throughput on a small machine.
-    api.state.prompt_lock = threading.Lock()
-    api.state.image_lock = threading.Lock()
+    api.state.max_upload_bytes = upload_limit
+    # Screening is CPU-bound and thread-safe: as many at once as there are cores, the rest
+    # wait their turn (the database work around them does not hold a slot).
+    api.state.cpu_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
     for module in (admin, registry, grants, screening, generations, claims):
         api.include_router(module.router)
 
     @api.exception_handler(KenriError)
     async def kenri_error(_request: Request, exc: KenriError) -> JSONResponse:
-        status = 400
-        if isinstance(exc, NotFound):
-            status = 404
-        elif isinstance(exc, Forbidden):
-            status = 403
-        elif isinstance(exc, Ambiguous):
-            status = 409
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
     @api.get("/healthz", tags=["service"])
     def healthz() -> dict:

@@ -6,11 +6,13 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kenri.claims.workflow import Party
+from kenri.errors import Unauthorized
 from kenri.service.tenants import HOLDER, LICENSEE, OPERATOR, Tenants
 
 bearer = HTTPBearer(auto_error=False, description="An API key issued by kenri (kenri_...).")
@@ -53,11 +55,15 @@ class KeyCache:
             return None
         return entry[0]
 
-    def put(self, key: str, who: Caller) -> None:
+    def put(self, key: str, who: Caller, expires_at: datetime | None = None) -> None:
+        """Remember ``who`` for the TTL, or until the key expires if that comes first."""
+        ttl = self.ttl_s
+        if expires_at is not None:
+            ttl = min(ttl, (expires_at - datetime.now(UTC)).total_seconds())
         with self._lock:
             if len(self._entries) > 10_000:
                 self._entries.clear()
-            self._entries[_fingerprint(key)] = (who, time.monotonic() + self.ttl_s)
+            self._entries[_fingerprint(key)] = (who, time.monotonic() + ttl)
 
     def clear(self) -> None:
         with self._lock:
@@ -79,9 +85,11 @@ def caller(
         return known
     kenri = request.app.state.kenri
     with kenri.transaction() as tx:
-        tenant = Tenants(tx.registry, "service").authenticate(credentials.credentials)
-        if tenant is None:
-            raise HTTPException(401, "unknown or revoked API key", {"WWW-Authenticate": "Bearer"})
+        try:
+            row = Tenants(tx.registry, "service").authenticate(credentials.credentials)
+        except Unauthorized as exc:
+            raise HTTPException(401, str(exc), {"WWW-Authenticate": "Bearer"}) from None
+        tenant, expires_at = row.tenant, row.expires_at
         who = Caller(
             tenant.id,
             tenant.name,
@@ -90,7 +98,7 @@ def caller(
             tenant.licensee_id,
             tenant.licensee.name if tenant.licensee else None,
         )
-    cache.put(credentials.credentials, who)
+    cache.put(credentials.credentials, who, expires_at)
     return who
 
 

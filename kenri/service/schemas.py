@@ -27,6 +27,7 @@ class TenantIn(BaseModel):
 
 class KeyIn(BaseModel):
     label: str | None = Field(None, max_length=200)
+    expires_in_days: int | None = Field(None, ge=1, le=3650, description="Never, if left out.")
 
 
 class NameIn(BaseModel):

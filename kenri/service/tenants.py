@@ -11,13 +11,13 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kenri.audit.log import append
-from kenri.errors import InvalidInput, NotFound
+from kenri.errors import InvalidInput, NotFound, Unauthorized
 from kenri.registry.models import Base, Holder, Licensee, UTCDateTime, utcnow
 from kenri.registry.registry import Registry
 
@@ -51,6 +51,7 @@ class ApiKey(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tenant: Mapped[Tenant] = relationship(lazy="joined")
 
 
@@ -97,14 +98,22 @@ class Tenants:
     def all(self) -> Sequence[Tenant]:
         return self.session.scalars(select(Tenant).order_by(Tenant.id)).all()
 
-    def issue_key(self, tenant: Tenant, label: str | None = None) -> tuple[ApiKey, str]:
+    def issue_key(
+        self, tenant: Tenant, label: str | None = None, expires_in_days: int | None = None
+    ) -> tuple[ApiKey, str]:
         """A new key for ``tenant``: (row, the key itself, which is never stored)."""
+        if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+            raise InvalidInput("a key expires in 1 to 3650 days")
         prefix = secrets.token_hex(6)
         key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-        row = ApiKey(tenant_id=tenant.id, prefix=prefix, sha256=_digest(key), label=label)
+        expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+        row = ApiKey(
+            tenant_id=tenant.id, prefix=prefix, sha256=_digest(key), label=label, expires_at=expires
+        )
         self.session.add(row)
         self.session.flush()
-        append(self.session, self.actor, "key.issue", tenant.label, {"key": prefix})
+        append(self.session, self.actor, "key.issue", tenant.label,
+               {"key": prefix, "expires_at": expires.isoformat() if expires else None})  # fmt: skip
         return row, key
 
     def revoke_key(self, tenant: Tenant, prefix: str) -> ApiKey:
@@ -123,14 +132,17 @@ class Tenants:
             select(ApiKey).where(ApiKey.tenant_id == tenant.id).order_by(ApiKey.id)
         ).all()
 
-    def authenticate(self, key: str) -> Tenant | None:
-        """The tenant a presented key belongs to, or None (unknown, malformed or revoked)."""
+    def authenticate(self, key: str) -> ApiKey:
+        """The key row a presented key matches; ``Unauthorized`` says why not (unknown or
+        malformed, revoked, expired)."""
         if not key.startswith(KEY_PREFIX) or len(key) > 200:
-            return None
+            raise Unauthorized("not a kenri API key")
         prefix = key[len(KEY_PREFIX) :].split("_", 1)[0]
         row = self.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-        if row is None or row.revoked_at is not None:
-            return None
-        if not hmac.compare_digest(row.sha256, _digest(key)):
-            return None
-        return row.tenant
+        if row is None or not hmac.compare_digest(row.sha256, _digest(key)):
+            raise Unauthorized("unknown API key")
+        if row.revoked_at is not None:
+            raise Unauthorized(f"API key {prefix} was revoked")
+        if row.expires_at is not None and row.expires_at <= utcnow():
+            raise Unauthorized(f"API key {prefix} expired at {row.expires_at.isoformat()}")
+        return row

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -72,6 +73,7 @@ class EmbeddingCache:
         self.path = folder / f"{embedder.name}.npz" if folder else None
         self._vectors = _SHARED.setdefault(embedder.name, {})
         self._own: set[str] = set()  # what this data folder's file holds: never other folders'
+        self._lock = threading.Lock()
         if self.path and self.path.exists():
             try:
                 with np.load(self.path) as stored:
@@ -91,11 +93,12 @@ class EmbeddingCache:
         if missing:
             vectors = self.embedder.embed([t for _, t in missing])
             self._vectors.update({k: v for (k, _), v in zip(missing, vectors, strict=True)})
-        new = set(keys) - self._own
-        self._own.update(keys)
-        if new and self.path:
-            mine = {k: self._vectors[k] for k in sorted(self._own)}
-            write_atomically(self.path, lambda tmp: _save_npz(tmp, mine))
+        with self._lock:  # one writer of this folder's file at a time (service threads)
+            new = set(keys) - self._own
+            self._own.update(keys)
+            if new and self.path:
+                mine = {k: self._vectors[k] for k in sorted(self._own)}
+                write_atomically(self.path, lambda tmp: _save_npz(tmp, mine))
         if not keys:
             return np.zeros((0, self.embedder.dim), np.float32)
         return np.stack([self._vectors[k] for k in keys])

@@ -17,6 +17,7 @@ blocked the prompt.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -115,19 +116,32 @@ class PromptResult:
         }
 
 
+@dataclass(frozen=True)
+class _Names:
+    """The name automaton and the labels it points at, for one state of the registry."""
+
+    version: tuple[int, int]
+    matcher: NameMatcher
+    works: dict[int, tuple[str, str, str | None]]
+    characters: dict[int, str]
+
+    def label(self, work_id: int, character_id: int | None) -> SubjectLabel:
+        title, holder, country = self.works[work_id]
+        character = self.characters.get(character_id) if character_id is not None else None
+        return SubjectLabel(holder, country, title, character)
+
+
 class PromptScreener:
     """Holds the name automaton and the description index for one state of the registry
-    (each rebuilt when its rows change)."""
+    (each rebuilt when its rows change). Safe to share between threads: a rebuild makes new
+    objects and swaps them in; a screening uses the ones it started with."""
 
     def __init__(self, embedder: TextEmbedder | None = None, cache_dir: Path | None = None):
         self.embedder = embedder
         self._cache = EmbeddingCache(embedder, cache_dir) if embedder else None
-        self._matcher: NameMatcher | None = None
-        self._names_version: tuple[int, int] | None = None
-        self._descriptions: DescriptionIndex | None = None
-        self._descriptions_version: tuple[int, int] | None = None
-        self._works: dict[int, tuple[str, str, str | None]] = {}
-        self._characters: dict[int, str] = {}
+        self._names: _Names | None = None
+        self._descriptions: tuple[tuple[int, int], DescriptionIndex] | None = None
+        self._rebuild_lock = threading.Lock()
 
     @staticmethod
     def _versions(tx: Transaction) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -141,54 +155,62 @@ class PromptScreener:
             )
         return tx.memo["prompt_versions"]
 
-    def _refresh_names(self, tx: Transaction) -> NameMatcher:
+    def _current_names(self, tx: Transaction) -> _Names:
         version = self._versions(tx)[0]
-        if self._matcher is None or version != self._names_version:
-            rows = tx.session.execute(
-                select(Name.text, Name.work_id, Name.character_id, Character.name, Work.title)
-                .join(Work, Work.id == Name.work_id)
-                .outerjoin(Character, Character.id == Name.character_id)
-            ).all()
-            self._matcher = NameMatcher(
-                NameEntry(
-                    fold_name(text),
-                    text,
-                    work_id,
-                    character_id,
-                    primary=text == (character_name if character_id else title),
-                )
-                for text, work_id, character_id, character_name, title in rows
+        names = self._names
+        if names is not None and names.version == version:
+            return names
+        with self._rebuild_lock:
+            if self._names is None or self._names.version != version:
+                self._names = self._load_names(tx, version)
+            return self._names
+
+    @staticmethod
+    def _load_names(tx: Transaction, version: tuple[int, int]) -> _Names:
+        rows = tx.session.execute(
+            select(Name.text, Name.work_id, Name.character_id, Character.name, Work.title)
+            .join(Work, Work.id == Name.work_id)
+            .outerjoin(Character, Character.id == Name.character_id)
+        ).all()
+        matcher = NameMatcher(
+            NameEntry(
+                fold_name(text),
+                text,
+                work_id,
+                character_id,
+                primary=text == (character_name if character_id else title),
             )
-            self._names_version = version
-            self._works = {
-                work_id: (title, holder, country)
-                for work_id, title, holder, country in tx.session.execute(
-                    select(Work.id, Work.title, Holder.name, Holder.country).join(Holder)
-                )
-            }
-            self._characters = dict(tx.session.execute(select(Character.id, Character.name)).all())
-        return self._matcher
+            for text, work_id, character_id, character_name, title in rows
+        )
+        works = {
+            work_id: (title, holder, country)
+            for work_id, title, holder, country in tx.session.execute(
+                select(Work.id, Work.title, Holder.name, Holder.country).join(Holder)
+            )
+        }
+        characters = dict(tx.session.execute(select(Character.id, Character.name)).all())
+        return _Names(version, matcher, works, characters)
 
-    def _label(self, work_id: int, character_id: int | None) -> SubjectLabel:
-        title, holder, country = self._works[work_id]
-        character = self._characters[character_id] if character_id is not None else None
-        return SubjectLabel(holder, country, title, character)
-
-    def _refresh_descriptions(self, tx: Transaction) -> DescriptionIndex | None:
+    def _current_descriptions(self, tx: Transaction) -> DescriptionIndex | None:
         if self._cache is None:
             return None
         version = self._versions(tx)[1]
-        if self._descriptions is None or version != self._descriptions_version:
-            rows = tx.session.execute(
-                select(
-                    Description.id, Description.work_id, Description.character_id, Description.text
-                ).order_by(Description.id)
-            ).all()
-            self._descriptions = DescriptionIndex(
-                [DescriptionEntry(*row) for row in rows], self._cache
-            )
-            self._descriptions_version = version
-        return self._descriptions
+        current = self._descriptions
+        if current is not None and current[0] == version:
+            return current[1]
+        with self._rebuild_lock:
+            if self._descriptions is None or self._descriptions[0] != version:
+                rows = tx.session.execute(
+                    select(
+                        Description.id,
+                        Description.work_id,
+                        Description.character_id,
+                        Description.text,
+                    ).order_by(Description.id)
+                ).all()
+                index = DescriptionIndex([DescriptionEntry(*row) for row in rows], self._cache)
+                self._descriptions = (version, index)
+            return self._descriptions[1]
 
     def screen(
         self,
@@ -205,11 +227,12 @@ class PromptScreener:
         if len(prompt) > MAX_PROMPT_CHARS:
             raise InvalidInput(f"prompt longer than {MAX_PROMPT_CHARS} characters")
         buyer: Licensee | None = tx.registry.licensee(licensee) if licensee else None
-        matches = self._name_matches(tx, prompt, purpose)
+        names = self._current_names(tx)
+        matches = self._name_matches(names, prompt, purpose)
         self._apply_grants(tx, matches, buyer, territory)
         blocked = any(m.grant is None and m.score >= THRESHOLDS.block for m in matches)
         if descriptions and not blocked:
-            described = self._description_matches(tx, prompt, purpose)
+            described = self._description_matches(tx, names, prompt, purpose)
             if described:
                 _corroborate(matches, described)
                 self._apply_grants(tx, described, buyer, territory)
@@ -225,8 +248,8 @@ class PromptScreener:
             result.negative_terms = _negative_terms(flagged)
         return result
 
-    def _name_matches(self, tx: Transaction, prompt: str, purpose: str) -> list[PromptMatch]:
-        hits = self._refresh_names(tx).find(prompt)
+    def _name_matches(self, names: _Names, prompt: str, purpose: str) -> list[PromptMatch]:
+        hits = names.matcher.find(prompt)
         kinds = [_word_class(prompt, h) for h in hits]
         works_named = {
             h.entry.work_id for h, kind in zip(hits, kinds, strict=True) if kind == "name"
@@ -241,21 +264,28 @@ class PromptScreener:
                 character_spans
             ):
                 continue
-            match = self._to_match(prompt, hit, kind, purpose, works_named)
+            match = self._to_match(names, prompt, hit, kind, purpose, works_named)
             key = (hit.entry.work_id, hit.entry.character_id, match.reference)
             if key not in best or match.score > best[key].score:
                 best[key] = match
         return sorted(best.values(), key=lambda m: (-m.score, m.span))
 
-    def _description_matches(self, tx: Transaction, prompt: str, purpose: str) -> list[PromptMatch]:
-        index = self._refresh_descriptions(tx)
+    def _description_matches(
+        self, tx: Transaction, names: _Names, prompt: str, purpose: str
+    ) -> list[PromptMatch]:
+        index = self._current_descriptions(tx)
         if index is None or not len(index) or not prompt.strip():
             return []
         vector = self._cache.embedder.embed([prompt])[0]
-        return [self._description_match(hit, purpose) for hit in index.search(prompt, vector)]
+        return [
+            self._description_match(names, hit, purpose)
+            for hit in index.search(prompt, vector)
+            if hit.entry.work_id in names.works
+        ]
 
-    def _description_match(self, hit: DescriptionHit, purpose: str) -> PromptMatch:
-        label = self._label(hit.entry.work_id, hit.entry.character_id)
+    @staticmethod
+    def _description_match(names: _Names, hit: DescriptionHit, purpose: str) -> PromptMatch:
+        label = names.label(hit.entry.work_id, hit.entry.character_id)
         return PromptMatch(
             holder=label.holder,
             country=label.country,
@@ -292,11 +322,12 @@ class PromptScreener:
                 decision = tx.ledger.may(buyer, subject, match.purpose, territory)
                 match.grant = decision.to_dict()["grant"] if decision.allowed else None
 
+    @staticmethod
     def _to_match(
-        self, prompt: str, hit: NameHit, kind: str, purpose: str, works_named: set[int]
+        names: _Names, prompt: str, hit: NameHit, kind: str, purpose: str, works_named: set[int]
     ) -> PromptMatch:
         """``kind``: the hit's word class (see ``_word_class``)."""
-        label = self._label(hit.entry.work_id, hit.entry.character_id)
+        label = names.label(hit.entry.work_id, hit.entry.character_id)
         style = bool(
             STYLE_BEFORE.search(prompt[: hit.start]) or STYLE_AFTER.search(prompt[hit.end :])
         )

@@ -55,8 +55,9 @@ def issue_own_key(body: KeyIn, request: Request, who: Caller = Depends(caller)) 
     """A new key for the calling tenant (rotate: issue, switch, revoke the old one)."""
     with kenri_of(request).transaction(who.label) as tx:
         tenants = Tenants(tx.registry, who.label)
-        row, key = tenants.issue_key(tenants.get(who.tenant_id), body.label)
-        return {"prefix": row.prefix, "key": key}
+        row, key = tenants.issue_key(tenants.get(who.tenant_id), body.label, body.expires_in_days)
+        expires = row.expires_at.isoformat() if row.expires_at else None
+        return {"prefix": row.prefix, "key": key, "expires_at": expires}
 
 
 @router.get("/keys")
@@ -69,6 +70,7 @@ def list_own_keys(request: Request, who: Caller = Depends(caller)) -> list[dict]
                 "label": k.label,
                 "created_at": k.created_at.isoformat(),
                 "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+                "expires_at": k.expires_at.isoformat() if k.expires_at else None,
             }  # fmt: skip
             for k in tenants.keys(tenants.get(who.tenant_id))
         ]

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["claims"])
 def create_claim(body: ClaimIn, request: Request, who: Caller = Depends(holder)) -> dict:
     """File a claim or inquiry about a generation (by id) or a file found anywhere (traced)."""
     app = kenri_of(request)
-    with request.app.state.image_lock, app.transaction(who.label) as tx:
+    with request.app.state.cpu_slots, app.transaction(who.label) as tx:
         claim = file_claim(
             app,
             tx,

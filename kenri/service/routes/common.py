@@ -8,21 +8,21 @@ import binascii
 from fastapi import Request, UploadFile
 
 from kenri.app import Kenri, Transaction
-from kenri.errors import InvalidInput, NotFound
+from kenri.errors import InvalidInput, NotFound, TooLarge
 from kenri.registry.models import Character, Reference, Work
 from kenri.service.auth import Caller
-
-MAX_UPLOAD_BYTES = 256 * 1024**2  # per file; bigger media belong in a dataset job
 
 
 def kenri_of(request: Request) -> Kenri:
     return request.app.state.kenri
 
 
-async def read_upload(upload: UploadFile, limit: int = MAX_UPLOAD_BYTES) -> bytes:
+async def read_upload(request: Request, upload: UploadFile) -> bytes:
+    """The uploaded file, refused (413) past the service's per-file limit."""
+    limit = request.app.state.max_upload_bytes
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise InvalidInput(f"upload larger than {limit} bytes")
+        raise TooLarge(f"upload larger than {limit} bytes")
     if not data:
         raise InvalidInput("empty upload")
     return data

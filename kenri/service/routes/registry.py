@@ -104,7 +104,7 @@ async def upload_reference(
     who: Caller = Depends(holder),
 ) -> dict:
     """Upload a reference image or video for one of your works (or a character of it)."""
-    data = await read_upload(file)
+    data = await read_upload(request, file)
     name = Path(file.filename or "upload").name[:200] or "upload"
     app = kenri_of(request)
     with tempfile.TemporaryDirectory() as folder:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 
 from kenri.audit.log import append
+from kenri.errors import MediaError
 from kenri.screening.decision import Thresholds
 from kenri.screening.media import Screener
 from kenri.service.auth import Caller, licensee
@@ -33,7 +34,7 @@ def _audit(tx, who: Caller, kind: str, digest: str, result: dict) -> None:
 def screen_prompt(body: PromptIn, request: Request, who: Caller = Depends(licensee)) -> dict:
     """Screen a prompt under your grants: decision, matches with evidence, a safe rewrite."""
     app = kenri_of(request)
-    with request.app.state.prompt_lock, app.transaction(who.label) as tx:
+    with app.transaction(who.label) as tx, request.app.state.cpu_slots:
         result = app.prompt_screener.screen(
             tx, body.prompt, who.licensee_name, body.purpose, body.territory
         ).to_dict()
@@ -50,7 +51,7 @@ async def screen_image(
     who: Caller = Depends(licensee),
 ) -> dict:
     """Screen an image: decision and the matching references with their evidence."""
-    data = await read_upload(file)
+    data = await read_upload(request, file)
     return _screen_image_sync(request, who, data, purpose, territory)
 
 
@@ -58,12 +59,14 @@ def _screen_image_sync(
     request: Request, who: Caller, data: bytes, purpose: str, territory: str | None
 ) -> dict[str, Any]:
     app = kenri_of(request)
-    with request.app.state.image_lock, app.transaction(who.label) as tx:
+    with app.transaction(who.label) as tx:
         screener = Screener(app, tx, who.licensee_name, purpose, territory, None, Thresholds())
-        result = screener.screen_image(data).to_dict()
+        with request.app.state.cpu_slots:
+            result = screener.screen_image(data).to_dict()
+        if "error" in result:
+            raise MediaError(result["error"])  # 415: nothing was decided, nothing to audit
         result["input"] = "upload"
-        if "error" not in result:
-            _audit(tx, who, "image", hashlib.sha256(data).hexdigest(), result)
+        _audit(tx, who, "image", hashlib.sha256(data).hexdigest(), result)
     return result
 
 
@@ -76,7 +79,7 @@ async def video_job(
     who: Caller = Depends(licensee),
 ) -> dict:
     """Screen a video in the background; poll the job for progress and the segments found."""
-    data = await read_upload(file)
+    data = await read_upload(request, file)
     params = {"licensee": who.licensee_name, "purpose": purpose, "territory": territory,
               "filename": (file.filename or "video")[:200]}  # fmt: skip
     return _submit(request, who, "video", [(file.filename or "video.mp4", data)], params)
@@ -90,7 +93,7 @@ async def dataset_job(
     who: Caller = Depends(licensee),
 ) -> dict:
     """Screen webdataset .tar shards for training (purpose training) in the background."""
-    shards = [(f.filename or "shard.tar", await read_upload(f)) for f in files[:100]]
+    shards = [(f.filename or "shard.tar", await read_upload(request, f)) for f in files[:100]]
     params = {"licensee": who.licensee_name, "territory": territory}
     return _submit(request, who, "dataset", shards, params)
 
