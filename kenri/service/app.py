@@ -44,6 +44,7 @@ STATUS_BY_ERROR: list[tuple[type[KenriError], int]] = [
     (MediaError, 415),  # an upload that is not a readable image or video
 ]
 
+
 def _deliver_forever(app: Kenri, stop: threading.Event) -> None:
     while not stop.wait(WEBHOOK_INTERVAL_S):
         try:
