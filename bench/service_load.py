@@ -2,8 +2,8 @@
 
 Sets up a registry (the demo catalog plus ``--refs`` Pokémon artworks as references), a
 licensee tenant and its key; measures in-process throughput of prompt and image screening
-(one thread: what one request does), then starts ``kenri serve`` (uvicorn, one process) on
-loopback and sends a bounded number of requests from ``--concurrency`` client threads.
+(one thread: what one request does), then starts ``kenri serve --workers W`` on loopback
+and sends a bounded number of requests from ``--concurrency`` client threads.
 Reports throughput, p50/p99 latency and errors per kind, and the service/in-process ratio.
 PostgreSQL by default (a fresh schema in ``--pg``), as the service runs in production.
 
@@ -167,6 +167,8 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=120)
     parser.add_argument("--refs", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="service worker processes (kenri serve --workers)")  # fmt: skip
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
     args = parser.parse_args()
@@ -176,15 +178,16 @@ def main() -> None:
         (f"sqlite:///{home / 'registry.sqlite'}", None) if args.sqlite else fresh_schema(args.pg)
     )
     report["database"] = "sqlite" if args.sqlite else "postgresql"
+    report["workers"], report["concurrency"] = args.workers, args.concurrency
     key = setup(home, db, args.refs)
     prompts, images = inputs(home, 23)
     report["in_process"] = in_process(home, db, prompts, images, args.prompts, args.images)
     port = free_port()
     env = dict(os.environ, KENRI_HOME=str(home), KENRI_DB=db)
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "kenri.service.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env,
+        [sys.executable, "-m", "kenri", "serve", "--port", str(port),
+         "--workers", str(args.workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:

@@ -70,6 +70,8 @@ def deliver_pending(session: Session, limit: int = 100) -> tuple[int, int]:
         .where(Delivery.delivered_at.is_(None), Delivery.attempts < MAX_ATTEMPTS)
         .order_by(Delivery.id)
         .limit(limit)
+        # Several service processes deliver at once: each takes rows nobody else holds.
+        .with_for_update(skip_locked=True)
     ).all()
     delivered = failed = 0
     for delivery in pending:

@@ -19,15 +19,31 @@ app.add_typer(audit_app, name="audit")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="Worker processes (screening is CPU-bound: one per core)."
+        ),
+    ] = 1,
 ) -> None:
     """Run the REST API (OpenAPI at /docs and /openapi.json). Create an operator tenant first:
     ``kenri tenant create NAME --role operator``."""
+    import os
+
     import uvicorn
 
     from kenri.service.app import create_app
 
-    uvicorn.run(create_app(state.open()), host=host, port=port, workers=workers)
+    if workers == 1:
+        uvicorn.run(create_app(state.open()), host=host, port=port)
+        return
+    # Each worker process opens its own kenri from the environment (PostgreSQL is meant here:
+    # with SQLite the workers take turns writing).
+    settings = state.open().settings
+    os.environ["KENRI_HOME"], os.environ["KENRI_DB"] = str(settings.home), settings.db_url
+    if settings.descriptor:
+        os.environ["KENRI_DESCRIPTOR"] = settings.descriptor
+    uvicorn.run("kenri.service.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 @tenant_app.command("create")
