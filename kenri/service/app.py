@@ -13,7 +13,7 @@ import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 import kenri
 from kenri.app import Kenri
@@ -27,6 +27,7 @@ from kenri.errors import (
     TooLarge,
     Unauthorized,
 )
+from kenri.portal import routes as portal
 from kenri.service.auth import KeyCache
 from kenri.service.jobs import JobRunner
 from kenri.service.routes import admin, claims, generations, grants, registry, screening
@@ -90,10 +91,14 @@ def create_app(
         api.include_router(module.router)
 
     @api.exception_handler(KenriError)
-    async def kenri_error(_request: Request, exc: KenriError) -> JSONResponse:
+    async def kenri_error(request: Request, exc: KenriError) -> Response:
         status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
+        if request.url.path.startswith("/portal/"):
+            return portal.error_page(request, exc, status)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+    portal.install(api)
 
     @api.get("/healthz", tags=["service"])
     def healthz() -> dict:

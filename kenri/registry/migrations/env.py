@@ -5,7 +5,9 @@ from alembic import context
 # Every module that defines tables, so autogenerate sees the whole schema.
 import kenri.audit.log
 import kenri.claims.models
+import kenri.portal.sessions
 import kenri.provenance.generations
+import kenri.screening.findings
 import kenri.service.jobs
 import kenri.service.tenants  # noqa: F401
 from kenri.registry.models import Base

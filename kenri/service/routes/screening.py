@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from kenri.audit.log import append
 from kenri.errors import MediaError
 from kenri.screening.decision import Thresholds
+from kenri.screening.findings import record_image_findings, record_prompt_findings
 from kenri.screening.media import Screener
 from kenri.service.auth import Caller, licensee
 from kenri.service.jobs import job_view
@@ -34,10 +35,13 @@ def _audit(tx, who: Caller, kind: str, digest: str, result: dict) -> None:
 def screen_prompt(body: PromptIn, request: Request, who: Caller = Depends(licensee)) -> dict:
     """Screen a prompt under your grants: decision, matches with evidence, a safe rewrite."""
     app = kenri_of(request)
-    with app.transaction(who.label) as tx, request.app.state.cpu_slots:
-        result = app.prompt_screener.screen(
-            tx, body.prompt, who.licensee_name, body.purpose, body.territory
-        ).to_dict()
+    with app.transaction(who.label) as tx:
+        with request.app.state.cpu_slots:
+            screened = app.prompt_screener.screen(
+                tx, body.prompt, who.licensee_name, body.purpose, body.territory
+            )
+        record_prompt_findings(tx, who.licensee_id, screened)
+        result = screened.to_dict()
         _audit(tx, who, "prompt", hashlib.sha256(body.prompt.encode()).hexdigest(), result)
     return result
 
@@ -62,9 +66,11 @@ def _screen_image_sync(
     with app.transaction(who.label) as tx:
         screener = Screener(app, tx, who.licensee_name, purpose, territory, None, Thresholds())
         with request.app.state.cpu_slots:
-            result = screener.screen_image(data).to_dict()
-        if "error" in result:
-            raise MediaError(result["error"])  # 415: nothing was decided, nothing to audit
+            screened = screener.screen_image(data)
+        if screened.error is not None:
+            raise MediaError(screened.error)  # 415: nothing was decided, nothing to audit
+        record_image_findings(tx, app.media, who.licensee_id, screened, data)
+        result = screened.to_dict()
         result["input"] = "upload"
         _audit(tx, who, "image", hashlib.sha256(data).hexdigest(), result)
     return result
