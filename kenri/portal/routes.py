@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kenri.audit.log import AuditEntry
-from kenri.claims.workflow import TRANSITIONS, Party, act, claim_view, file_claim, get_claim
+from kenri.claims.workflow import TRANSITIONS, act, claim_view, file_claim, get_claim
 from kenri.claims.workflow import list_claims as claims_of
 from kenri.errors import KenriError, NotFound, Unauthorized
 from kenri.portal import charts, reports
@@ -30,6 +30,7 @@ from kenri.provenance.generations import grant_usage
 from kenri.registry.models import Grant, Licensee, Reference, Work
 from kenri.registry.registry import NameSpec
 from kenri.screening.findings import Finding, findings_of
+from kenri.service.auth import Caller
 from kenri.service.jobs import Job
 from kenri.service.routes.common import kenri_of, own_character, own_reference, own_work
 from kenri.service.tenants import Tenants
@@ -43,24 +44,11 @@ MAX_FORM_FILES = 20
 
 
 @dataclass(frozen=True)
-class Visitor:
-    """The signed-in tenant, as the claims workflow and ownership checks need it."""
+class Visitor(Caller):
+    """The signed-in tenant (as the claims workflow and ownership checks take a caller), with
+    its session's CSRF token for the forms."""
 
-    tenant_id: int
-    name: str
-    role: str
-    holder_id: int | None
-    licensee_id: int | None
-    licensee_name: str | None
-    csrf: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.role}:{self.name}"
-
-    @property
-    def party(self) -> Party:
-        return Party(self.role, self.name, self.holder_id, self.licensee_id)
+    csrf: str = ""
 
 
 class _SignIn(Exception):
