@@ -103,3 +103,17 @@ def test_parity_on_the_demo_catalog(app, tmp_path) -> None:
         assert 0 <= row["recall"] <= 1 and 0 <= row["fpr"] <= 1
     recalls = [row["recall"] for row in [*groups.values(), *languages.values()]]
     assert result["gap_points"] == round((max(recalls) - min(recalls)) * 100, 1)
+
+
+def test_bad_form_input_gets_a_clear_error_and_writes_nothing(portal) -> None:
+    client, keys = portal
+    csrf = _sign_in(client, keys["a"])
+    bad_work = client.post(
+        "/portal/characters", data={"csrf": csrf, "work_id": "x' OR 1", "name": "Z"}
+    )
+    assert bad_work.status_code == 400 and "work_id must be an id" in bad_work.text
+    bad_date = client.post("/portal/grants", data={"csrf": csrf, "work_id": "1", "licensee": "n",
+                                                   "valid_until": "soon"})  # fmt: skip
+    assert bad_date.status_code == 400 and "not a date" in bad_date.text
+    assert client.get("/portal/characters/99999999999999").status_code == 422
+    assert "Z" not in client.get("/portal/works").text.split("</nav>")[1].split("<form")[0]

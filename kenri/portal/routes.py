@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kenri.audit.log import AuditEntry
 from kenri.claims.workflow import TRANSITIONS, act, claim_view, file_claim, get_claim
 from kenri.claims.workflow import list_claims as claims_of
-from kenri.errors import KenriError, NotFound, Unauthorized
+from kenri.errors import InvalidInput, KenriError, NotFound, Unauthorized
 from kenri.portal import charts, reports
 from kenri.portal.health import reference_health
 from kenri.portal.i18n import LANGUAGES, Translator, pick_language
@@ -32,7 +33,14 @@ from kenri.registry.registry import NameSpec
 from kenri.screening.findings import Finding, findings_of
 from kenri.service.auth import Caller
 from kenri.service.jobs import Job
-from kenri.service.routes.common import kenri_of, own_character, own_reference, own_work
+from kenri.service.routes.common import (
+    kenri_of,
+    own_character,
+    own_reference,
+    own_work,
+    read_upload,
+)
+from kenri.service.schemas import MAX_ID, IdPath
 from kenri.service.tenants import Tenants
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -66,16 +74,7 @@ def visitor(request: Request) -> Visitor:
         row = find_session(tx.session, request.cookies.get(COOKIE))
         if row is None:
             raise _SignIn()
-        tenant = row.tenant
-        return Visitor(
-            tenant.id,
-            tenant.name,
-            tenant.role,
-            tenant.holder_id,
-            tenant.licensee_id,
-            tenant.licensee.name if tenant.licensee else None,
-            row.csrf,
-        )
+        return Visitor.of(row.tenant, csrf=row.csrf)
 
 
 def _only(who: Visitor, *roles: str) -> None:
@@ -103,6 +102,21 @@ async def form_of(request: Request, who: Visitor) -> Any:
         if row is None or row.tenant_id != who.tenant_id or not csrf_ok(row, form.get("csrf")):
             raise HTTPException(403, "csrf")
     return form
+
+
+def _form_id(form: Any, field: str) -> int:
+    """An id posted in a form: a clear 400 for anything but a number in range."""
+    value = str(form.get(field) or "").strip()
+    if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+        raise InvalidInput(f"{field} must be an id")
+    return int(value)
+
+
+def _end_of_day(day: str) -> datetime:
+    try:
+        return datetime.fromisoformat(day + "T23:59:59+00:00")
+    except ValueError:
+        raise InvalidInput(f"{day!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _back(url: str) -> RedirectResponse:
@@ -225,7 +239,7 @@ async def register_character(request: Request, who: Visitor = Depends(visitor)) 
         paths = []
         for index, upload in enumerate(uploads):
             path = Path(folder) / f"{index}-{Path(upload.filename).name[:100]}"
-            path.write_bytes(await upload.read(request.app.state.max_upload_bytes + 1))
+            path.write_bytes(await read_upload(request, upload))
             paths.append(path)
         with app.transaction(who.label) as tx:
             holder = tx.registry.holder(who.holder_id)
@@ -233,7 +247,7 @@ async def register_character(request: Request, who: Visitor = Depends(visitor)) 
             work = (
                 tx.registry.add_work(holder, new_title)
                 if new_title
-                else own_work(tx, who, int(str(form.get("work_id") or 0) or 0))
+                else own_work(tx, who, _form_id(form, "work_id"))
             )
             character = tx.registry.add_character(
                 work, str(form.get("name") or ""), names, [description] if description else []
@@ -246,7 +260,7 @@ async def register_character(request: Request, who: Visitor = Depends(visitor)) 
 
 
 @router.get("/characters/{character_id}")
-def character_page(character_id: int, request: Request, who: Visitor = Depends(visitor)):
+def character_page(character_id: IdPath, request: Request, who: Visitor = Depends(visitor)):
     _only(who, "holder")
     with kenri_of(request).transaction(who.label) as tx:
         character = own_character(tx, who, character_id)
@@ -276,7 +290,7 @@ def character_page(character_id: int, request: Request, who: Visitor = Depends(v
 
 
 @router.get("/references/{reference_id}/media")
-def reference_file(reference_id: int, request: Request, who: Visitor = Depends(visitor)):
+def reference_file(reference_id: IdPath, request: Request, who: Visitor = Depends(visitor)):
     _only(who, "holder")
     with kenri_of(request).transaction(who.label) as tx:
         reference = own_reference(tx, who, reference_id)
@@ -322,24 +336,23 @@ def grants_page(request: Request, who: Visitor = Depends(visitor)) -> HTMLRespon
 async def grant(request: Request, who: Visitor = Depends(visitor)) -> Response:
     _only(who, "holder")
     form = await form_of(request, who)
-    from datetime import datetime
-
+    until = str(form.get("valid_until") or "").strip()
+    valid_until = _end_of_day(until) if until else None
     with kenri_of(request).transaction(who.label) as tx:
-        work = own_work(tx, who, int(str(form.get("work_id") or 0) or 0))
-        until = str(form.get("valid_until") or "").strip()
+        work = own_work(tx, who, _form_id(form, "work_id"))
         tx.ledger.grant(
             tx.registry.licensee(str(form.get("licensee") or "")),
             work,
             form.getlist("purposes"),
             [c.strip().upper() for c in str(form.get("territories") or "").split(",") if c.strip()]
             or None,
-            valid_until=datetime.fromisoformat(until + "T23:59:59+00:00") if until else None,
+            valid_until=valid_until,
         )
     return _back("/portal/grants")
 
 
 @router.post("/grants/{grant_id}/revoke")
-async def revoke(grant_id: int, request: Request, who: Visitor = Depends(visitor)) -> Response:
+async def revoke(grant_id: IdPath, request: Request, who: Visitor = Depends(visitor)) -> Response:
     _only(who, "holder")
     form = await form_of(request, who)
     with kenri_of(request).transaction(who.label) as tx:
@@ -351,6 +364,10 @@ async def revoke(grant_id: int, request: Request, who: Visitor = Depends(visitor
 
 
 # -- findings (holders) --------------------------------------------------------------------------
+def _finding_picture(app, finding: Finding) -> Path:
+    return app.media.path_for(finding.media_sha256, finding.media_ext)
+
+
 def _own_finding(tx, who: Visitor, finding_id: int) -> Finding:
     finding = tx.session.get(Finding, finding_id)
     if finding is None or finding.holder_id != who.holder_id:
@@ -379,7 +396,7 @@ def _finding_view(finding: Finding) -> dict[str, Any]:
 
 
 @router.get("/findings/{finding_id}")
-def finding_page(finding_id: int, request: Request, who: Visitor = Depends(visitor)):
+def finding_page(finding_id: IdPath, request: Request, who: Visitor = Depends(visitor)):
     _only(who, "holder")
     app = kenri_of(request)
     with app.transaction(who.label) as tx:
@@ -389,7 +406,7 @@ def finding_page(finding_id: int, request: Request, who: Visitor = Depends(visit
         if finding.media_sha256:
             from kenri.fingerprints.imageio import load_image
 
-            rgb = load_image(app.media.path_for(finding.media_sha256, finding.media_ext))
+            rgb = load_image(_finding_picture(app, finding))
             size = {"width": rgb.shape[1], "height": rgb.shape[0]}
     region = view["evidence"].get("region")
     points = " ".join(f"{x},{y}" for x, y in region) if region else None
@@ -397,29 +414,25 @@ def finding_page(finding_id: int, request: Request, who: Visitor = Depends(visit
 
 
 @router.get("/findings/{finding_id}/media")
-def finding_media(finding_id: int, request: Request, who: Visitor = Depends(visitor)):
+def finding_media(finding_id: IdPath, request: Request, who: Visitor = Depends(visitor)):
     _only(who, "holder")
     app = kenri_of(request)
     with app.transaction(who.label) as tx:
         finding = _own_finding(tx, who, finding_id)
         if not finding.media_sha256:
             raise NotFound("this finding has no picture")
-        path = app.media.path_for(finding.media_sha256, finding.media_ext)
+        path = _finding_picture(app, finding)
     return FileResponse(path)
 
 
 @router.post("/findings/{finding_id}/claim")
-async def claim_finding(finding_id: int, request: Request, who: Visitor = Depends(visitor)):
+async def claim_finding(finding_id: IdPath, request: Request, who: Visitor = Depends(visitor)):
     _only(who, "holder")
     form = await form_of(request, who)
     app = kenri_of(request)
     with app.transaction(who.label) as tx:
         finding = _own_finding(tx, who, finding_id)
-        media = (
-            app.media.path_for(finding.media_sha256, finding.media_ext).read_bytes()
-            if finding.media_sha256
-            else None
-        )
+        media = _finding_picture(app, finding).read_bytes() if finding.media_sha256 else None
         claim = file_claim(
             app, tx, who.party, "claim",
             str(form.get("message") or "").strip() or f"Finding #{finding.id}",
@@ -438,14 +451,12 @@ def claims(request: Request, who: Visitor = Depends(visitor)) -> HTMLResponse:
     return render(request, "claims.html", who, claims=rows, parse=_parse)
 
 
-def _parse(iso: str):
-    from datetime import datetime
-
+def _parse(iso: str) -> datetime:
     return datetime.fromisoformat(iso)
 
 
 @router.get("/claims/{claim_id}")
-def claim_page(claim_id: int, request: Request, who: Visitor = Depends(visitor)):
+def claim_page(claim_id: IdPath, request: Request, who: Visitor = Depends(visitor)):
     with kenri_of(request).transaction(who.label) as tx:
         view = claim_view(get_claim(tx, claim_id, who.party))
     actions = [
@@ -456,7 +467,7 @@ def claim_page(claim_id: int, request: Request, who: Visitor = Depends(visitor))
 
 
 @router.post("/claims/{claim_id}/act")
-async def claim_act(claim_id: int, request: Request, who: Visitor = Depends(visitor)):
+async def claim_act(claim_id: IdPath, request: Request, who: Visitor = Depends(visitor)):
     form = await form_of(request, who)
     with kenri_of(request).transaction(who.label) as tx:
         act(tx, claim_id, who.party, str(form.get("action") or ""),

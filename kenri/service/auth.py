@@ -7,13 +7,14 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kenri.claims.workflow import Party
 from kenri.errors import Unauthorized
-from kenri.service.tenants import HOLDER, LICENSEE, OPERATOR, Tenants
+from kenri.service.tenants import HOLDER, LICENSEE, OPERATOR, Tenant, Tenants
 
 bearer = HTTPBearer(auto_error=False, description="An API key issued by kenri (kenri_...).")
 
@@ -26,6 +27,13 @@ class Caller:
     holder_id: int | None
     licensee_id: int | None
     licensee_name: str | None
+
+    @classmethod
+    def of(cls, tenant: Tenant, **extra: Any) -> Caller:
+        """The caller a tenant row stands for (``extra``: a subclass's own fields)."""
+        licensee_name = tenant.licensee.name if tenant.licensee else None
+        return cls(tenant.id, tenant.name, tenant.role, tenant.holder_id, tenant.licensee_id,
+                   licensee_name, **extra)  # fmt: skip
 
     @property
     def label(self) -> str:
@@ -90,14 +98,7 @@ def caller(
         except Unauthorized as exc:
             raise HTTPException(401, str(exc), {"WWW-Authenticate": "Bearer"}) from None
         tenant, expires_at = row.tenant, row.expires_at
-        who = Caller(
-            tenant.id,
-            tenant.name,
-            tenant.role,
-            tenant.holder_id,
-            tenant.licensee_id,
-            tenant.licensee.name if tenant.licensee else None,
-        )
+        who = Caller.of(tenant)
     cache.put(credentials.credentials, who, expires_at)
     return who
 
