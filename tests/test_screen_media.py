@@ -9,14 +9,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 from typer.testing import CliRunner
 
 import kenri
 from kenri.cli.main import app as cli_app
 from kenri.demo.run import write_catalog
 from kenri.fingerprints.imageio import load_image
-from tests.media_factory import make_video
+from tests.media_factory import make_video, unrelated_picture, video_with_stretch, write_frames
 
 
 @pytest.fixture
@@ -28,22 +28,6 @@ def registry(app: kenri.Kenri, tmp_path: Path) -> kenri.Kenri:
     with app.transaction() as tx:
         tx.registry.add_licensee("Acme AI", "US")
     return app
-
-
-def unrelated_picture(seed: int = 7) -> np.ndarray:
-    """A busy scene drawn from a seed: shapes and text nobody registered."""
-    rng = np.random.default_rng(seed)
-    image = Image.new("RGB", (640, 480), tuple(int(v) for v in rng.integers(0, 255, 3)))
-    draw = ImageDraw.Draw(image)
-    for _ in range(60):
-        x, y = rng.integers(0, 640), rng.integers(0, 480)
-        w, h = rng.integers(10, 120, 2)
-        colour = tuple(int(v) for v in rng.integers(0, 255, 3))
-        if rng.random() < 0.5:
-            draw.ellipse((x, y, x + w, y + h), fill=colour)
-        else:
-            draw.rectangle((x, y, x + w, y + h), outline=colour, width=3)
-    return np.asarray(image)
 
 
 def edits(rgb: np.ndarray) -> dict[str, np.ndarray]:
@@ -191,37 +175,9 @@ def test_corrupt_index_snapshot_is_rebuilt(registry, tmp_path):
         assert other.screen_image(query).decision == "block"
 
 
-def _write_frames(path: Path, frames: list[np.ndarray], fps: int = 10) -> Path:
-    import av
-
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 480, 360, "yuv420p"
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
-
-
-def _video_with_stretch(
-    path: Path, art: np.ndarray, start_s: float, length_s: float, scenery: int = 100
-) -> Path:
-    """10 s of unrelated frames with the artwork shown from ``start_s`` for ``length_s``."""
-    fps = 10
-    frames = []
-    for i in range(10 * fps):
-        frame = unrelated_picture(scenery + i // 5).copy()[:360, :480]
-        if start_s <= i / fps < start_s + length_s:
-            frame[40:320, 100:380] = cv2.resize(art, (280, 280))
-        frames.append(frame)
-    return _write_frames(path, frames, fps)
-
-
 def test_video_segments_locate_the_copied_stretch(registry, tmp_path):
     art = load_image(tmp_path / "catalog" / "art" / "hoshimaru.png")
-    video = _video_with_stretch(tmp_path / "q.mp4", art, start_s=4.0, length_s=3.0)
+    video = video_with_stretch(tmp_path / "q.mp4", art, start_s=4.0, length_s=3.0)
     result = registry.screen_video(video).to_dict()
     assert result["decision"] == "block"
     assert result["matches"][0]["character"] == "Hoshimaru"
@@ -237,11 +193,11 @@ def test_video_segments_locate_the_copied_stretch(registry, tmp_path):
 
 def test_reference_video_gives_reference_times(registry, tmp_path):
     art = load_image(tmp_path / "catalog" / "art" / "captain_comet.png")
-    reference = _video_with_stretch(tmp_path / "ref.mp4", art, start_s=2.0, length_s=4.0)
+    reference = video_with_stretch(tmp_path / "ref.mp4", art, start_s=2.0, length_s=4.0)
     with registry.transaction() as tx:
         work = tx.registry.add_work(tx.registry.holder("Nova Comics"), "Comet: The Movie")
         tx.registry.add_reference(reference, work)
-    query = _video_with_stretch(tmp_path / "q.mp4", art, 5.0, 3.0, scenery=500)
+    query = video_with_stretch(tmp_path / "q.mp4", art, 5.0, 3.0, scenery=500)
     result = registry.screen_video(query).to_dict()
     movie = [s for s in result["segments"] if s["reference"] == "ref.mp4"]
     assert movie, result
@@ -318,14 +274,14 @@ def test_black_frames_match_nothing(registry, tmp_path):
     """A fade to black in a reference must not make every black frame a copy (PDQ quality)."""
     black = np.zeros((360, 480, 3), np.uint8)
     scenes = [unrelated_picture(700 + i // 10)[:360, :480].copy() for i in range(40)]
-    reference = _write_frames(tmp_path / "ref.mp4", [black] * 20 + scenes)
+    reference = write_frames(tmp_path / "ref.mp4", [black] * 20 + scenes)
     with registry.transaction() as tx:
         work = tx.registry.add_work(tx.registry.holder("Nova Comics"), "Dark Opening")
         tx.registry.add_reference(reference, work)
-    dark = _write_frames(tmp_path / "dark.mp4", [black] * 30)
+    dark = write_frames(tmp_path / "dark.mp4", [black] * 30)
     assert registry.screen_video(dark).decision == "allow"
     assert registry.screen_image(black).decision == "allow"
-    copied = _write_frames(tmp_path / "copy.mp4", scenes)
+    copied = write_frames(tmp_path / "copy.mp4", scenes)
     result = registry.screen_video(copied).to_dict()
     assert result["decision"] == "block"
     segment = result["segments"][0]

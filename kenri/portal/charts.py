@@ -11,6 +11,14 @@ PALETTE = {
     "allow": "#4c9a2a",
     "recall": "#2c6fbb",
     "fpr": "#c0392b",
+    # claim outcomes
+    "accepted": "#4c9a2a",
+    "upheld": "#2e7d32",
+    "answered": "#2c6fbb",
+    "closed": "#7f8c8d",
+    "disputed": "#e0a100",
+    "rejected": "#8e44ad",
+    "withdrawn": "#bdc3c7",
 }
 
 

@@ -22,6 +22,8 @@ from kenri.registry.models import Work, utcnow
 from kenri.screening.findings import Finding
 
 REPORT_DAYS = 30
+# Where a claim or inquiry ends up (or stops waiting on the licensee), plotted per day.
+OUTCOMES = ("accepted", "upheld", "answered", "closed", "disputed", "rejected", "withdrawn")
 
 
 def transparency(tx: Transaction, holder_id: int | None, actor: str | None) -> dict[str, Any]:
@@ -50,6 +52,7 @@ def transparency(tx: Transaction, holder_id: int | None, actor: str | None) -> d
         claims = tx.session.scalars(select(Claim)).all()
     series = {d: [per_day[d][day] for day in days] for d in ("block", "review")}
     return {
+        "outcomes": _outcomes_per_day(tx, [c.id for c in claims], since, days),
         "days": [day.isoformat()[5:] for day in days],
         "series": series,
         "totals": {d: sum(v) for d, v in series.items()},
@@ -57,6 +60,22 @@ def transparency(tx: Transaction, holder_id: int | None, actor: str | None) -> d
         "claims_total": len(claims),
         "median_response_h": _median_response_hours(tx, claims),
     }
+
+
+def _outcomes_per_day(tx: Transaction, claim_ids: list[int], since, days) -> dict[str, list]:
+    """Per outcome state, the claims that reached it each day (only states that occurred)."""
+    per_day: dict[str, Counter] = defaultdict(Counter)
+    if claim_ids:
+        rows = tx.session.execute(
+            select(ClaimEvent.at, ClaimEvent.to_state).where(
+                ClaimEvent.claim_id.in_(claim_ids),
+                ClaimEvent.to_state.in_(OUTCOMES),
+                ClaimEvent.at >= since,
+            )
+        ).all()
+        for at, state in rows:
+            per_day[state][at.date()] += 1
+    return {s: [per_day[s][day] for day in days] for s in OUTCOMES if per_day[s]}
 
 
 def _median_response_hours(tx: Transaction, claims) -> float | None:

@@ -402,15 +402,17 @@ def finding_page(finding_id: IdPath, request: Request, who: Visitor = Depends(vi
     with app.transaction(who.label) as tx:
         finding = _own_finding(tx, who, finding_id)
         view = _finding_view(finding)
+        view["reference_kind"] = finding.reference.kind if finding.reference else None
         size = None
-        if finding.media_sha256:
+        if finding.media_sha256 and finding.source != "video":
             from kenri.fingerprints.imageio import load_image
 
             rgb = load_image(_finding_picture(app, finding))
             size = {"width": rgb.shape[1], "height": rgb.shape[0]}
     region = view["evidence"].get("region")
     points = " ".join(f"{x},{y}" for x, y in region) if region else None
-    return render(request, "finding.html", who, finding=view, size=size, region=points)
+    return render(request, "finding.html", who, finding=view, size=size, region=points,
+                  shown=("region", "segments", "dataset_item", "shard"))  # fmt: skip
 
 
 @router.get("/findings/{finding_id}/media")
@@ -508,8 +510,22 @@ def jobs(request: Request, who: Visitor = Depends(visitor)) -> HTMLResponse:
         )
         listed = [{"id": j.id, "kind": j.kind, "state": j.state, "progress": j.progress,
                    "created_at": j.created_at, "summary": (j.result or {}).get("summary"),
+                   "report": j.kind == "dataset" and j.state == "done",
                    "error": j.error} for j in rows]  # fmt: skip
     return render(request, "jobs.html", who, jobs=listed)
+
+
+@router.get("/jobs/{job_id}/report")
+def job_report(job_id: IdPath, request: Request, who: Visitor = Depends(visitor)) -> Response:
+    """A finished dataset job's own report.html (per rights holder, with its plots)."""
+    _only(who, "licensee")
+    runner = request.app.state.jobs
+    with kenri_of(request).transaction(who.label) as tx:
+        job = runner.get(tx, job_id, who.tenant_id)
+        report = runner.folder(job.id) / "out" / "report.html"
+        if job.kind != "dataset" or job.state != "done" or not report.exists():
+            raise NotFound(f"job {job_id} has no report")
+    return FileResponse(report, media_type="text/html")
 
 
 # -- reports -------------------------------------------------------------------------------------
@@ -521,6 +537,9 @@ def _transparency(request: Request, who: Visitor) -> dict[str, Any]:
     t = translator(request)
     names = {"block": t("decision.block"), "review": t("decision.review")}
     data["chart"] = charts.stacked_columns(data["days"], data["series"], names)
+    if data["outcomes"]:
+        states = {state: t(f"state.{state}") for state in data["outcomes"]}
+        data["outcomes_chart"] = charts.stacked_columns(data["days"], data["outcomes"], states)
     return data
 
 

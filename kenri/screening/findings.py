@@ -1,13 +1,17 @@
 """Findings: what screening through the service found of a holder's works, kept for the holder.
 
 A licensee's blocked or reviewed screening leaves one finding per unlicensed match: the work,
-character and reference, the score and evidence, and (for images) the screened picture itself,
-so the holder can see the evidence side by side with the reference and claim on it. Allowed
-screenings and licensed matches leave nothing: they are the licensee's own business.
+character and reference, the score and evidence, and (for images and videos) the screened media
+itself, so the holder can see the evidence side by side with the reference and claim on it.
+Sources: ``image`` and ``prompt`` (synchronous screening), ``video`` (a video job; the evidence
+holds the matching segments) and ``training`` (an item a dataset job excluded or sent to
+review). Allowed screenings and licensed matches leave nothing: they are the licensee's own
+business.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +41,7 @@ class Finding(Base):
     __tablename__ = "findings"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    source: Mapped[str] = mapped_column(String(16))  # image | prompt
+    source: Mapped[str] = mapped_column(String(16))  # image | video | prompt | training
     decision: Mapped[str] = mapped_column(String(16))  # block | review
     licensee_id: Mapped[int] = mapped_column(ForeignKey("licensees.id"), index=True)
     holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), index=True)
@@ -56,10 +60,19 @@ class Finding(Base):
     holder: Mapped[Holder] = relationship()
 
 
-def record_image_findings(
-    tx: Transaction, store: MediaStore, licensee_id: int, result: ScreenResult, data: bytes
+def record_media_findings(
+    tx: Transaction,
+    store: MediaStore,
+    licensee_id: int,
+    result: ScreenResult,
+    data: bytes,
+    source: str = "image",
+    extra: dict[str, Any] | None = None,
 ) -> list[Finding]:
-    """One finding per unlicensed match at or above review; the picture is kept once."""
+    """One finding per unlicensed match at or above review; the media is kept once.
+
+    A video's finding carries the segments where its reference appears; ``extra`` adds facts
+    to every finding's evidence (a dataset item's key and shard, its caption)."""
     if result.decision not in ("block", "review"):
         return []
     found = []
@@ -70,10 +83,15 @@ def record_image_findings(
         reference = tx.session.get(Reference, match.reference_id)
         if reference is None:
             continue
+        evidence = dict(match.evidence)
+        if result.segments is not None:
+            evidence["segments"] = [
+                s.to_dict() for s in result.segments if s.reference_id == reference.id
+            ]
         stored = stored or store.put_bytes(data, "screened")
         found.append(
             Finding(
-                source="image",
+                source=source,
                 decision=result.decision,
                 licensee_id=licensee_id,
                 holder_id=reference.work.holder_id,
@@ -81,7 +99,7 @@ def record_image_findings(
                 character_id=reference.character_id,
                 reference_id=reference.id,
                 score=match.score,
-                evidence=match.evidence,
+                evidence={**evidence, **(extra or {})},
                 media_sha256=stored.sha256,
                 media_ext=stored.ext,
             )
@@ -110,6 +128,52 @@ def record_prompt_findings(
         for match in result.matches
         if match.grant is None and match.score >= REVIEW
     ]
+    tx.session.add_all(found)
+    return found
+
+
+def record_training_findings(
+    tx: Transaction, store: MediaStore, licensee_id: int, row: dict[str, Any], media: bytes | None
+) -> list[Finding]:
+    """Findings for one dataset item that a run excluded or sent to review, from its
+    ``decisions.parquet`` row: one per unlicensed media match (with the item's picture) and one
+    per unlicensed caption match (with the caption as the text evidence)."""
+    if row.get("decision") not in ("exclude", "review") or not row.get("evidence"):
+        return []
+    decision = "block" if row["decision"] == "exclude" else "review"
+    item = {"dataset_item": row["key"], "shard": row["shard"], "reasons": row.get("reasons")}
+    found, stored = [], None
+    for match in json.loads(row["evidence"]):
+        if match.get("grant") or (match.get("score") or 0.0) < REVIEW:
+            continue
+        if match.get("signal") == "media" and match.get("reference_id") and media is not None:
+            reference = tx.session.get(Reference, match["reference_id"])
+            if reference is None:
+                continue
+            stored = stored or store.put_bytes(media, "training-item")
+            found.append(Finding(
+                source="training", decision=decision, licensee_id=licensee_id,
+                holder_id=reference.work.holder_id, work_id=reference.work_id,
+                character_id=reference.character_id, reference_id=reference.id,
+                score=match["score"], evidence={**match.get("evidence", {}), **item},
+                media_sha256=stored.sha256, media_ext=stored.ext,
+            ))  # fmt: skip
+        elif match.get("signal") == "caption":
+            work = tx.session.scalar(
+                select(Work)
+                .join(Holder)
+                .where(Work.title == match.get("work"), Holder.name == match.get("holder"))
+            )
+            if work is None:
+                continue
+            character = next((c for c in work.characters if c.name == match.get("character")), None)
+            found.append(Finding(
+                source="training", decision=decision, licensee_id=licensee_id,
+                holder_id=work.holder_id, work_id=work.id,
+                character_id=character.id if character else None, score=match["score"],
+                evidence={"reason": match.get("reason"), "matched": match.get("matched"), **item},
+                prompt=(row.get("caption") or match.get("matched") or "")[:2000] or None,
+            ))  # fmt: skip
     tx.session.add_all(found)
     return found
 

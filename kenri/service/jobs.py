@@ -147,6 +147,7 @@ class JobRunner:
 
     def _video(self, job_id: int, params: dict[str, Any], report) -> dict[str, Any]:
         from kenri.registry.media import probe_media
+        from kenri.screening.findings import record_media_findings
         from kenri.screening.media import screen_video
 
         path = next((self.folder(job_id) / "input").iterdir())
@@ -164,6 +165,11 @@ class JobRunner:
         )
         if result.error:
             raise KenriError(result.error)
+        self._record_findings(
+            params, lambda tx, licensee_id: record_media_findings(
+                tx, self.app.media, licensee_id, result, path.read_bytes(), "video"
+            )
+        )  # fmt: skip
         data = result.to_dict()
         data["input"] = params.get("filename", "video")
         return data
@@ -171,20 +177,52 @@ class JobRunner:
     def _dataset(self, job_id: int, params: dict[str, Any], report) -> dict[str, Any]:
         from kenri.screening.dataset.run import screen_dataset
 
-        out = self.folder(job_id) / "out"
+        out, inputs = self.folder(job_id) / "out", self.folder(job_id) / "input"
         summary = screen_dataset(
             self.app,
-            self.folder(job_id) / "input",
+            inputs,
             out,
             licensee=params.get("licensee"),
             territory=params.get("territory"),
             progress=lambda done, total: report(done / max(total, 1)),
         )
+        self._record_findings(
+            params,
+            lambda tx, licensee_id: _training_findings(tx, self.app, licensee_id, inputs, out),
+        )
         data = summary.to_dict()
         data["out"] = f"jobs/{job_id}/out"
         return data
+
+    def _record_findings(self, params: dict[str, Any], record) -> None:
+        """Keep what a job found for the holders (``record(tx, licensee_id)``)."""
+        if not params.get("licensee"):
+            return
+        with self.app.transaction() as tx:
+            record(tx, tx.registry.licensee(params["licensee"]).id)
 
     def shutdown(self, wait: bool = False) -> None:
         """Stop taking jobs; queued ones stay queued in the database (``wait``: let the
         running one finish)."""
         self.pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _training_findings(tx: Transaction, app: Kenri, licensee_id: int, inputs: Path, out: Path):
+    """Findings for the items a dataset job excluded or sent to review, with their pictures."""
+    import pyarrow.parquet as pq
+
+    from kenri.screening.dataset.sources import discover, read_items
+    from kenri.screening.findings import record_training_findings
+
+    flagged = {
+        (row["shard"], row["key"]): row
+        for row in pq.read_table(out / "decisions.parquet").to_pylist()
+        if row["decision"] in ("exclude", "review") and row["evidence"]
+    }
+    for shard in discover(inputs):
+        for item in read_items(shard):
+            row = flagged.get((item.shard, item.key))
+            if row is not None:
+                media = item.media
+                row["caption"] = item.caption
+                record_training_findings(tx, app.media, licensee_id, row, media and media[1])

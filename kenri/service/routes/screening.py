@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from kenri.audit.log import append
 from kenri.errors import MediaError
 from kenri.screening.decision import Thresholds
-from kenri.screening.findings import record_image_findings, record_prompt_findings
+from kenri.screening.findings import record_media_findings, record_prompt_findings
 from kenri.screening.media import Screener
 from kenri.service.auth import Caller, licensee
 from kenri.service.jobs import job_view
@@ -69,7 +69,7 @@ def _screen_image_sync(
             screened = screener.screen_image(data)
         if screened.error is not None:
             raise MediaError(screened.error)  # 415: nothing was decided, nothing to audit
-        record_image_findings(tx, app.media, who.licensee_id, screened, data)
+        record_media_findings(tx, app.media, who.licensee_id, screened, data)
         result = screened.to_dict()
         result["input"] = "upload"
         _audit(tx, who, "image", hashlib.sha256(data).hexdigest(), result)
