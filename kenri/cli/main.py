@@ -930,4 +930,5 @@ def _plain(value) -> str:
 
 
 # The service's commands register themselves on ``app`` (kept apart: this file is long enough).
+from kenri.cli import provenance as _provenance  # noqa: E402, F401
 from kenri.cli import service as _service  # noqa: E402, F401

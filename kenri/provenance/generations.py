@@ -172,26 +172,38 @@ def grant_usage(tx: Transaction, grant_ids: Sequence[int]) -> dict[int, int]:
 def trace(tx: Transaction, codes: np.ndarray, limit: int = 5) -> list[TraceHit]:
     """Generations whose fingerprints are near any of ``codes``, nearest first.
 
-    An exact scan: fine for the ledgers of one service (a million codes compare in well under a
-    second); a faiss binary index over the ledger is the next step past that.
+    An exact scan, vectorised: the ledger's codes are compared 32 bytes at a time through a
+    popcount table (a million codes in well under a second); a faiss binary index over the
+    ledger is the next step past that.
     """
     if len(codes) == 0:
         return []
-    query = np.unpackbits(codes.astype(np.uint8), axis=1).astype(bool)
-    best: dict[int, int] = {}
+    owners, blobs = [], []
     rows = tx.session.execute(
         select(Generation.id, Generation.pdq)
         .where(func.length(Generation.pdq) > 0)
         .execution_options(yield_per=5000)
     )
     for generation_id, blob in rows:
-        stored = np.frombuffer(blob, np.uint8).reshape(-1, 32)
-        bits = np.unpackbits(stored, axis=1).astype(bool)
-        distance = int((query[:, None, :] != bits[None, :, :]).sum(axis=2).min())
-        if distance <= TRACE_DISTANCE:
-            best[generation_id] = distance
+        blobs.append(blob)
+        owners.append(np.full(len(blob) // 32, generation_id, np.int64))
+    if not blobs:
+        return []
+    stored = np.frombuffer(b"".join(blobs), np.uint8).reshape(-1, 32)
+    owner = np.concatenate(owners)
+    query = codes.astype(np.uint8)
+    distances = np.full(len(stored), 257, np.int64)
+    for code in query:  # a few codes (a video's seconds) against every stored one
+        distances = np.minimum(distances, _POPCOUNT[stored ^ code].sum(axis=1))
+    best: dict[int, int] = {}
+    for index in np.flatnonzero(distances <= TRACE_DISTANCE):
+        generation_id, distance = int(owner[index]), int(distances[index])
+        best[generation_id] = min(distance, best.get(generation_id, distance))
     ranked = sorted(best.items(), key=lambda kv: (kv[1], kv[0]))[:limit]
     return [TraceHit(g, d, "match" if d <= PDQ_MATCH_DISTANCE else "weak") for g, d in ranked]
+
+
+_POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(axis=1)
 
 
 def generation_view(generation: Generation, usage_grants: Sequence[int] = ()) -> dict[str, Any]:
