@@ -253,3 +253,17 @@ def test_cli_trace_and_verify(world, tmp_path: Path, monkeypatch) -> None:
     assert bad.exit_code == 1 and "not a readable image or video" in json.loads(bad.output)["error"]
     nothing = runner.invoke(cli_app, ["trace", str(tmp_path / "missing.png"), "--json"])
     assert nothing.exit_code == 1 and "no such file" in nothing.output
+
+
+def test_the_guard_example_runs(tmp_path: Path, monkeypatch) -> None:
+    import importlib.util
+
+    monkeypatch.delenv("KENRI_DB", raising=False)
+    path = Path(__file__).resolve().parent.parent / "examples" / "guarded_generator.py"
+    spec = importlib.util.spec_from_file_location("guarded_generator", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    rows = example.main(tmp_path / "home")
+    assert [r["decision"] for r in rows] == ["allow", "block", "block"]
+    assert rows[0]["stripped_copy_traced_by"] == "watermark"
+    assert rows[0]["stripped_copy_generation"] == rows[0]["generation"]
