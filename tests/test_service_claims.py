@@ -49,7 +49,7 @@ def test_claim_on_a_file_found_anywhere_is_traced_disputed_escalated_and_upheld(
     )  # fmt: skip
     assert claim["licensee"] == "licenseeB"
     assert claim["generation"] == generation["id"]
-    assert claim["evidence"]["trace"]["route"] == "perceptual match"
+    assert claim["evidence"]["trace"]["route"] == "ledger"  # reported without kenri marks
     assert claim["evidence"]["trace"]["hits"][0]["strength"] == "match"
     evidence = claim["evidence"]["matches"][0]
     assert evidence["work"] == "Hoshi Saga" and evidence["reference_id"] == world.ids["reference"]

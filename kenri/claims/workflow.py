@@ -25,7 +25,7 @@ from kenri.audit.log import append
 from kenri.claims.models import Claim, ClaimEvent
 from kenri.claims.webhooks import enqueue
 from kenri.errors import Forbidden, InvalidInput, KenriError, NotFound
-from kenri.provenance.generations import Generation, get_generation, media_codes, trace
+from kenri.provenance.generations import Generation, get_generation
 from kenri.registry.models import Character, Holder, Work, utcnow
 from kenri.registry.registry import NameSpec
 
@@ -126,11 +126,16 @@ def file_claim(
         evidence["trace"] = {"route": "generation id", "generation": generation.id}
     stored = None
     if media is not None:
-        _, codes = media_codes(media)
-        hits = trace(tx, codes)
-        evidence["trace"] = {"route": "perceptual match", "hits": [h.to_dict() for h in hits]}
-        if generation is None and hits:
-            generation = get_generation(tx, hits[0].generation_id)
+        from kenri.provenance.trace import trace_media
+
+        traced = trace_media(app, media, tx=tx)
+        evidence["trace"] = {
+            "route": traced.route, "generation": traced.generation,
+            "confidence": round(traced.confidence, 3), "hits": [h.to_dict() for h in traced.ledger],
+            "notes": traced.notes,
+        }  # fmt: skip
+        if generation is None and traced.generation is not None:
+            generation = get_generation(tx, traced.generation)
         evidence["matches"] = _own_matches(app, tx, holder_row, media)
         info = tx.registry.media.put_bytes(media, "claimed")
         stored = (info.sha256, info.ext)

@@ -26,7 +26,7 @@ from kenri.provenance.keys import trust_anchors
 from kenri.provenance.manifests import ManifestReport, mime_of, read_manifest
 
 if TYPE_CHECKING:
-    from kenri.app import Kenri
+    from kenri.app import Kenri, Transaction
 
 ROUTES = ("manifest", "watermark", "ledger")
 VIDEO_WATERMARK_FRAMES = 12  # frames read for a video's watermark vote
@@ -74,11 +74,17 @@ class TraceResult:
         }
 
 
-def trace_media(app: Kenri, data: bytes, every_route: bool = False) -> TraceResult:
+def trace_media(
+    app: Kenri, data: bytes, every_route: bool = False, tx: Transaction | None = None
+) -> TraceResult:
     """Find the generation behind ``data`` (image or video bytes).
 
     Routes are tried strongest first and the first sure one answers; ``every_route`` runs all
-    three anyway (what ``kenri provenance verify`` shows)."""
+    three anyway (what ``kenri provenance verify`` shows). ``tx``: read within the caller's
+    transaction (a claim being filed), else in one of its own."""
+    if tx is None:
+        with app.transaction() as own:
+            return trace_media(app, data, every_route, own)
     try:
         kind, pictures = _pictures(data)
     except MediaError as exc:  # a damaged file may still carry a manifest worth reporting
@@ -86,38 +92,37 @@ def trace_media(app: Kenri, data: bytes, every_route: bool = False) -> TraceResu
     else:
         damage = None
     result = TraceResult(kind, notes=[f"media does not decode: {damage}"] if damage else [])
-    with app.transaction() as tx:
-        known = _known(tx)
-        mime = mime_of(data)
-        if mime is not None:
-            try:
-                result.manifest = read_manifest(data, mime, trust_anchors(app.settings))
-            except MediaError as exc:
-                result.notes.append(str(exc))
-        if result.manifest is not None:
-            claimed = result.manifest.generation
-            if claimed is not None and known(claimed):
-                _answer(result, "manifest", claimed, 1.0)
-            elif not result.manifest.trusted:
-                why = ", ".join(result.manifest.failures) or "unknown signer"
-                result.notes.append(f"manifest not trusted ({result.manifest.state}): {why}")
-        if damage is not None:
-            if result.manifest is None:
-                raise MediaError(damage)
-            return result
-        if every_route or result.route is None:
-            result.watermark = _read_watermark(pictures)
-            found = result.watermark.generation
-            if found is not None and known(found):
-                _answer(result, "watermark", found, result.watermark.confidence)
-            elif found is not None:
-                result.notes.append(f"watermark id {found} is not in this ledger")
-        if every_route or result.route is None:
-            codes = media_codes(data)[1]
-            result.ledger = trace(tx, codes)
-            sure = _sure_ledger_hit(result.ledger)
-            if sure is not None:
-                _answer(result, "ledger", sure.generation_id, 1.0 - sure.distance / 64)
+    known = _known(tx)
+    mime = mime_of(data)
+    if mime is not None:
+        try:
+            result.manifest = read_manifest(data, mime, trust_anchors(app.settings))
+        except MediaError as exc:
+            result.notes.append(str(exc))
+    if result.manifest is not None:
+        claimed = result.manifest.generation
+        if claimed is not None and known(claimed):
+            _answer(result, "manifest", claimed, 1.0)
+        elif not result.manifest.trusted:
+            why = ", ".join(result.manifest.failures) or "unknown signer"
+            result.notes.append(f"manifest not trusted ({result.manifest.state}): {why}")
+    if damage is not None:
+        if result.manifest is None:
+            raise MediaError(damage)
+        return result
+    if every_route or result.route is None:
+        result.watermark = _read_watermark(pictures)
+        found = result.watermark.generation
+        if found is not None and known(found):
+            _answer(result, "watermark", found, result.watermark.confidence)
+        elif found is not None:
+            result.notes.append(f"watermark id {found} is not in this ledger")
+    if every_route or result.route is None:
+        codes = media_codes(data)[1]
+        result.ledger = trace(tx, codes)
+        sure = _sure_ledger_hit(result.ledger)
+        if sure is not None:
+            _answer(result, "ledger", sure.generation_id, 1.0 - sure.distance / 64)
     return result
 
 
