@@ -30,7 +30,7 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["embed", "extract", "analyse", "psnr", "codeword"]
+__all__ = ["analyse", "codeword", "embed", "extract", "psnr"]
 
 NORM_SHORT = 512  # short side of the normalised grid (pixels)
 TILE = 128  # tile period on that grid
@@ -186,10 +186,16 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _texture_mask(y: np.ndarray) -> np.ndarray:
-    """Local activity with a floor: more mark in texture, flat areas still carry some."""
-    hp = y - cv2.GaussianBlur(y, (0, 0), 1.5)
-    act = np.sqrt(cv2.GaussianBlur(hp * hp, (0, 0), 4.0))
-    return np.minimum(act, 8.0) + 4.0
+    """Local activity with a floor: more mark in texture, flat areas still carry some.
+
+    Computed at half resolution for large images (the mask is smooth anyway).
+    """
+    h, w = y.shape
+    small = cv2.resize(y, (w // 2, h // 2), interpolation=cv2.INTER_AREA) if min(h, w) >= 512 else y
+    hp = small - cv2.GaussianBlur(small, (0, 0), 1.0)
+    act = np.sqrt(cv2.GaussianBlur(hp * hp, (0, 0), 2.0 if small is not y else 4.0))
+    mask = np.minimum(act, 8.0) + 4.0
+    return mask if small is y else cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def embed(rgb: np.ndarray, payload: int) -> np.ndarray:
@@ -241,19 +247,26 @@ def _sync(folded: np.ndarray) -> tuple[float, int, int]:
     return float(z), dy, dx
 
 
-def _scale_candidates(r: np.ndarray, n: int = 2) -> list[float]:
-    """Tile period (as a scale factor) from the autocorrelation peaks of the residual."""
+def _scale_candidates(r: np.ndarray, n: int = 4) -> list[float]:
+    """Tile period (as a scale factor) from the autocorrelation peaks of the residual.
+
+    Only scales 0.97-1.3 are searched: cropping can only make the mark look larger on
+    the grid.  The profile is high-passed so the sharp peak of the chip pattern wins over
+    the broad peaks of periodic image content (windows, tiles, screentone), and the
+    second-harmonic lag is added since image periodicities rarely line up with it.
+    """
     h, w = r.shape
-    lo, hi = int(TILE * 0.85), int(TILE * 1.3) + 2
-    # zero-pad by the largest lag only: no wrap-around for the lags we read
-    ph, pw = cv2.getOptimalDFTSize(h + hi + 1), cv2.getOptimalDFTSize(w + hi + 1)
+    lo, hi = int(TILE * 0.97) - 1, int(TILE * 1.3) + 2
+    # cyclic autocorrelation (no padding, for speed): wrapped terms only add noise
+    ph, pw = cv2.getOptimalDFTSize(max(h, 2 * hi + 1)), cv2.getOptimalDFTSize(max(w, 2 * hi + 1))
     pad = np.zeros((ph, pw), np.float32)
     pad[:h, :w] = r
     spec = cv2.dft(pad, flags=cv2.DFT_COMPLEX_OUTPUT)
     ac = cv2.idft(cv2.mulSpectrums(spec, spec, 0, conjB=True), flags=cv2.DFT_REAL_OUTPUT)
     lags = np.arange(lo, hi)
     prof = ac[0, lags] + ac[lags, 0] + 0.5 * (ac[lags, lags] + ac[-lags, lags])
-    prof = prof - np.median(prof)
+    prof += 0.5 * (ac[0, 2 * lags] + ac[2 * lags, 0])  # second harmonic: the mark repeats at 2P too
+    prof = prof - np.convolve(prof, np.ones(7) / 7.0, mode="same")
     cands: list[float] = []
     for i in np.argsort(prof)[::-1]:
         if 0 < i < len(prof) - 1 and prof[i] >= prof[i - 1] and prof[i] >= prof[i + 1]:
@@ -275,10 +288,13 @@ def analyse(rgb: np.ndarray | list[np.ndarray]) -> dict:
     frames = rgb if isinstance(rgb, list) else [rgb]
     ys = [_luma(f) for f in frames]
     h, w = ys[0].shape
+    hn0, wn0 = _grid_size(h, w)
+    if h > hn0 and w > wn0:  # resample once to the grid; scale probes then resize small images
+        ys = [cv2.resize(y, (wn0, hn0), interpolation=cv2.INTER_AREA) for y in ys]
     cache: dict[float, tuple[float, int, int, np.ndarray]] = {}
 
     def residual(s: float) -> np.ndarray:
-        hn, wn = _grid_size(h, w, s)
+        hn, wn = _grid_size(h, w, s)  # sizes from the original shape keep rounding consistent
         return sum((_whiten(y, hn, wn) for y in ys), np.zeros((hn, wn), np.float32))
 
     def probe(s: float, r: np.ndarray | None = None) -> None:
@@ -289,9 +305,14 @@ def analyse(rgb: np.ndarray | list[np.ndarray]) -> dict:
 
     r0 = residual(1.0)
     probe(1.0, r0)  # plain resize / screenshot / JPEG: scale exactly 1
-    for s in _scale_candidates(r0):  # crops of the short side: scale 1.0-1.3
+    cands = _scale_candidates(r0, 8)  # crops of the short side: scale 1.0-1.3
+    for s in cands[:4]:
         probe(s)
     best = max(cache, key=lambda k: cache[k][0])
+    if cache[best][0] < SYNC_Z_MIN + 2.0:  # periodic image content: try the weaker peaks too
+        for s in cands[4:]:
+            probe(s)
+        best = max(cache, key=lambda k: cache[k][0])
     for step in (0.003, 0.0015):  # 0.3 % scale error = 1.5 px drift over the grid
         for s in (best - step, best + step):
             probe(s)
