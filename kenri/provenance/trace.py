@@ -164,14 +164,18 @@ def _pictures(data: bytes) -> tuple[str, list[np.ndarray]]:
 
 
 def _read_watermark(pictures: list[np.ndarray]) -> WatermarkReading:
-    """One picture: its id. A video: the id most frames agree on, when it is most of them."""
+    """One picture: its id. A video: the id most frames agree on, when it is most of them;
+    else one reading over all the frames together (weak marks add up over time)."""
     readings = [watermark.extract(picture) for picture in pictures]
     ids = Counter(r[0] for r in readings if r is not None)
-    if not ids:
-        return WatermarkReading(None, 0.0, len(pictures), 0)
-    generation, votes = ids.most_common(1)[0]
-    confidences = [r[1] for r in readings if r is not None and r[0] == generation]
-    if len(pictures) > 1 and votes * 2 <= sum(ids.values()):
-        return WatermarkReading(None, 0.0, len(pictures), votes)  # frames disagree: no answer
-    confidence = float(np.mean(confidences)) * min(1.0, votes / max(len(pictures) / 2, 1))
-    return WatermarkReading(generation, confidence, len(pictures), votes)
+    if ids:
+        generation, votes = ids.most_common(1)[0]
+        if len(pictures) == 1 or votes * 2 > sum(ids.values()):
+            confidences = [r[1] for r in readings if r is not None and r[0] == generation]
+            confidence = float(np.mean(confidences)) * min(1.0, votes / max(len(pictures) / 2, 1))
+            return WatermarkReading(generation, confidence, len(pictures), votes)
+    if len(pictures) > 1:
+        together = watermark.extract(pictures)
+        if together is not None:
+            return WatermarkReading(together[0], together[1], len(pictures), ids[together[0]])
+    return WatermarkReading(None, 0.0, len(pictures), 0)
