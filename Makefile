@@ -26,12 +26,12 @@ demo: $(STAMP)
 # (anyio, schemathesis), and CPython 3.11's ast.parse is not thread-safe ("AST constructor
 # recursion depth mismatch" when a lazy import is rewritten while a server thread runs).
 test: $(DEV_STAMP)
-	$(BIN)/ruff check kenri tests bench
+	$(BIN)/ruff check kenri tests bench examples
 	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python -m pytest -q -p _hypothesis_pytestplugin
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check kenri tests bench
-	$(BIN)/ruff format --check kenri tests bench
+	$(BIN)/ruff check kenri tests bench examples
+	$(BIN)/ruff format --check kenri tests bench examples
 
 bench-import: $(STAMP)
 	$(BIN)/python bench/import_pokemon.py

@@ -104,7 +104,7 @@ def test_claim_outcomes_are_plotted_per_day_in_both_languages(world) -> None:
     world.ok("licenseeA", "POST", f"/v1/claims/{claim['id']}/actions",
              json={"action": "accept", "note": "removed", "actions": ["takedown"]})  # fmt: skip
     page = holder.get("/portal/reports").text
-    chart = page[page.index('id="outcomes-chart"'):]
+    chart = page[page.index('id="outcomes-chart"') :]
     assert "accepted: 1</title>" in chart[: chart.index("</svg>")]
     holder.get("/portal/lang/ja")
     japanese = holder.get("/portal/reports").text
