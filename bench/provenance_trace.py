@@ -9,8 +9,9 @@ with ``kenri trace``'s logic; videos are re-encoded at 300 kbit/s. Negatives: pi
 generated (other eval images, toy images of unused prompts) must trace to nothing.
 
 Reported: trace recall by route per transform, wrong generations named (goal: none), watermark
-coded-bit accuracy per transform (raw, before decoding; on every ``--bits-every``-th output), PSNR of the watermark (goal >= 40 dB), and the Guard's, the
-signature's and tracing's time per item.
+coded-bit accuracy per transform (raw, before decoding; on every ``--bits-every``-th output),
+PSNR of the watermark (goal >= 40 dB), and the Guard's, the signature's and tracing's time per
+item.
 
     .venv/bin/python bench/provenance_trace.py [--outputs 1000] [--videos 20] [--side 768]
         [--bits-every 5]
