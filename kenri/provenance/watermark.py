@@ -250,13 +250,14 @@ def _sync(folded: np.ndarray) -> tuple[float, int, int]:
 def _scale_candidates(r: np.ndarray, n: int = 4) -> list[float]:
     """Tile period (as a scale factor) from the autocorrelation peaks of the residual.
 
-    Only scales 0.97-1.3 are searched: cropping can only make the mark look larger on
-    the grid.  The profile is high-passed so the sharp peak of the chip pattern wins over
+    Scales 0.85-1.3 are searched: cropping the short side makes the mark look larger on
+    the grid, a frame or padding around the picture (a screenshot, a letterbox) smaller.
+    The profile is high-passed so the sharp peak of the chip pattern wins over
     the broad peaks of periodic image content (windows, tiles, screentone), and the
     second-harmonic lag is added since image periodicities rarely line up with it.
     """
     h, w = r.shape
-    lo, hi = int(TILE * 0.97) - 1, int(TILE * 1.3) + 2
+    lo, hi = int(TILE * 0.85) - 1, int(TILE * 1.3) + 2
     # cyclic autocorrelation (no padding, for speed): wrapped terms only add noise
     ph, pw = cv2.getOptimalDFTSize(max(h, 2 * hi + 1)), cv2.getOptimalDFTSize(max(w, 2 * hi + 1))
     pad = np.zeros((ph, pw), np.float32)
@@ -305,7 +306,7 @@ def analyse(rgb: np.ndarray | list[np.ndarray]) -> dict:
 
     r0 = residual(1.0)
     probe(1.0, r0)  # plain resize / screenshot / JPEG: scale exactly 1
-    cands = _scale_candidates(r0, 8)  # crops of the short side: scale 1.0-1.3
+    cands = _scale_candidates(r0, 8)  # crops of the short side, frames: scale 0.85-1.3
     for s in cands[:4]:
         probe(s)
     best = max(cache, key=lambda k: cache[k][0])
