@@ -6,7 +6,8 @@ watermarked, recorded, signed): a mix of urban photos, Manga109 covers and Poké
 ``--videos`` short videos (toy pans and frames of the eval clips). Each output is then
 transformed (manifest stripped, JPEG q50, resize 50%, two 10% crops, a screenshot) and traced
 with ``kenri trace``'s logic; videos are re-encoded at 300 kbit/s. Negatives: pictures nobody
-generated (other eval images, toy images of unused prompts) must trace to nothing.
+generated (other eval images, toy images of unused prompts), one after every fifth output,
+must trace to nothing.
 
 Reported: trace recall by route per transform, wrong generations named (goal: none), watermark
 coded-bit accuracy per transform (raw, before decoding; on every ``--bits-every``-th output),
@@ -198,8 +199,14 @@ def main() -> None:
                 analysis = watermark.analyse(picture)
                 expected = watermark.codeword(out.generation_id)
                 bits[name].append(float(np.mean(np.sign(analysis["soft"]) == expected)))
+        if number % 5 == 0 and number // 5 <= len(negatives):  # spread over the growing ledger
+            _trace_negative(app, negatives[number // 5 - 1], found["negatives (never generated)"])
         if number % 50 == 0:
             print(f"{number}/{len(made)} {dict(found['JPEG q50'])}", file=sys.stderr)
+            if args.json_out:  # a partial report, in case the run is cut short
+                partial = _report(header, kinds, args, found, bits, psnrs, [], guard_s, sign_s,
+                                  trace_s)  # fmt: skip
+                args.json_out.write_text(json.dumps({**partial, "partial": number}, indent=1))
 
     video_psnr = []
     for number, (frames, fps) in enumerate(_video_sources(args.videos), 1):
@@ -213,14 +220,25 @@ def main() -> None:
             trace_s.append(time.perf_counter() - started)
             _count(found[name], result, out.generation_id)
 
-    for picture in negatives:
-        result = trace_media(app, _png(picture), every_route=True)
-        found["negatives (never generated)"]["named"] += result.generation is not None
-        found["negatives (never generated)"]["total"] += 1
-        found["negatives (never generated)"]["watermark id read"] += (
-            result.watermark is not None and result.watermark.generation is not None
-        )
+    report = _report(header, kinds, args, found, bits, psnrs, video_psnr, guard_s, sign_s,
+                     trace_s)  # fmt: skip
+    print(json.dumps(report))
+    if args.json_out:
+        args.json_out.write_text(json.dumps(report, indent=1))
+    print(_markdown(report))
 
+
+def _trace_negative(app, picture: np.ndarray, counts: Counter) -> None:
+    """A picture nobody generated: it must trace to nothing."""
+    result = trace_media(app, _png(picture), every_route=True)
+    counts["total"] += 1
+    counts["named"] += result.generation is not None
+    counts["watermark id read"] += (
+        result.watermark is not None and result.watermark.generation is not None
+    )
+
+
+def _report(header, kinds, args, found, bits, psnrs, video_psnr, guard_s, sign_s, trace_s):
     report = {
         **header,
         "outputs": dict(kinds),
@@ -237,17 +255,18 @@ def main() -> None:
     }
     items = [c for name, c in found.items() if not name.startswith("negatives")]
     total = sum(c["total"] for c in items)
+    negatives = (
+        found["negatives (never generated)"]["named"]
+        if "negatives (never generated)" in found
+        else 0
+    )
     report["overall"] = {
         "traced": sum(c["right"] for c in items),
         "total": total,
         "recall": round(sum(c["right"] for c in items) / total, 4),
-        "wrong_generation_named": sum(c["wrong"] for c in items)
-        + found["negatives (never generated)"]["named"],
+        "wrong_generation_named": sum(c["wrong"] for c in items) + negatives,
     }
-    print(json.dumps(report))
-    if args.json_out:
-        args.json_out.write_text(json.dumps(report, indent=1))
-    print(_markdown(report))
+    return report
 
 
 def _count(counts: Counter, result, expected: int) -> None:
