@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import time
 from dataclasses import dataclass, field
 
 from fastapi.testclient import TestClient
@@ -122,6 +123,17 @@ def build_world(app: kenri.Kenri) -> World:
     )  # fmt: skip
     world.ids["job"] = job["id"]
     return world
+
+
+def wait_for_job(world: World, who: str, job_id: int, timeout: float = 180) -> dict:
+    """Poll a job until it finishes (done, failed or cancelled)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = world.ok(who, "GET", f"/v1/jobs/{job_id}")
+        if job["state"] in ("done", "failed", "cancelled"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
 
 
 def _b64(data: bytes) -> str:

@@ -5,7 +5,6 @@ plotted over time. Tenants see only their own."""
 from __future__ import annotations
 
 import re
-import time
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from kenri.demo.artwork import hoshimaru, kumo_chan
 from tests.media_factory import video_with_stretch
-from tests.service_world import build_world, png, shard
+from tests.service_world import build_world, png, shard, wait_for_job
 
 
 @pytest.fixture
@@ -21,16 +20,6 @@ def world(app):
     world = build_world(app)
     yield world
     world.close()
-
-
-def _wait(world, who: str, job_id: int, timeout: float = 180) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = world.ok(who, "GET", f"/v1/jobs/{job_id}")
-        if job["state"] in ("done", "failed", "cancelled"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
 
 
 def _portal(world, who: str) -> tuple[TestClient, str]:
@@ -51,7 +40,7 @@ def test_excluded_training_items_are_findings_and_the_job_report_opens(world) ->
     tar = shard({"000": (png(hoshimaru()), "a star"), "001": (png(kumo_chan()), "a cloud")})
     job = world.ok("licenseeB", "POST", "/v1/jobs/dataset",
                    files=[("files", ("00000.tar", tar, "application/x-tar"))])  # fmt: skip
-    assert _wait(world, "licenseeB", job["id"])["state"] == "done"
+    assert wait_for_job(world, "licenseeB", job["id"])["state"] == "done"
 
     holder, _ = _portal(world, "holderA")
     listing = holder.get("/portal/findings").text
@@ -81,7 +70,7 @@ def test_video_job_findings_show_the_matching_segments(world, tmp_path) -> None:
     video = video_with_stretch(tmp_path / "clip.mp4", art, start_s=3.0, length_s=3.0)
     job = world.ok("licenseeB", "POST", "/v1/jobs/video",
                    files={"file": ("clip.mp4", video.read_bytes(), "video/mp4")})  # fmt: skip
-    done = _wait(world, "licenseeB", job["id"])
+    done = wait_for_job(world, "licenseeB", job["id"])
     assert done["state"] == "done" and done["result"]["decision"] == "block", done
 
     holder, _ = _portal(world, "holderA")

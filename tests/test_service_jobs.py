@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from kenri.demo.artwork import hoshimaru, kumo_chan
 from tests.media_factory import make_video
-from tests.service_world import build_world, png, shard
+from tests.service_world import build_world, png, shard, wait_for_job
 
 
 @pytest.fixture
@@ -16,16 +14,6 @@ def world(app):
     world = build_world(app)
     yield world
     world.close()
-
-
-def _wait(world, who: str, job_id: int, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = world.ok(who, "GET", f"/v1/jobs/{job_id}")
-        if job["state"] in ("done", "failed", "cancelled"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
 
 
 def test_dataset_job_excludes_the_registered_work(world) -> None:
@@ -37,7 +25,7 @@ def test_dataset_job_excludes_the_registered_work(world) -> None:
     job = world.ok("licenseeB", "POST", "/v1/jobs/dataset",
                    files=[("files", ("00000.tar", tar, "application/x-tar"))])  # fmt: skip
     assert job["state"] == "queued"
-    done = _wait(world, "licenseeB", job["id"])
+    done = wait_for_job(world, "licenseeB", job["id"])
     assert done["state"] == "done" and done["progress"] == 1.0, done
     decisions = done["result"]["decisions"]
     assert decisions == {"exclude": 2, "error": 1}  # both registered works, no grant for B
@@ -48,12 +36,12 @@ def test_video_job_reports_progress_and_a_bad_file_fails_cleanly(world, tmp_path
     video = make_video(tmp_path / "clip.mp4", frames=36)
     job = world.ok("licenseeA", "POST", "/v1/jobs/video",
                    files={"file": ("clip.mp4", video.read_bytes(), "video/mp4")})  # fmt: skip
-    done = _wait(world, "licenseeA", job["id"])
+    done = wait_for_job(world, "licenseeA", job["id"])
     assert done["state"] == "done", done
     assert done["result"]["decision"] == "allow" and done["result"]["segments"] == []
     broken = b"\x00\x00\x00\x18ftypmp42broken"
     bad = world.ok("licenseeA", "POST", "/v1/jobs/video", files={"file": ("clip.mp4", broken)})
-    failed = _wait(world, "licenseeA", bad["id"])
+    failed = wait_for_job(world, "licenseeA", bad["id"])
     assert failed["state"] == "failed" and failed["error"]
 
 
