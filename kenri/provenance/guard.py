@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kenri.errors import MediaError
 from kenri.fingerprints.pdq import PdqSignal
 from kenri.provenance import watermark
 from kenri.provenance.encoding import encode_image, encode_video
@@ -168,8 +169,6 @@ class Guard:
         mark: Callable[[int], tuple[bytes, str, np.ndarray]],
     ) -> GuardedOutput:
         if screened.error:
-            from kenri.errors import MediaError
-
             raise MediaError(screened.error)
         decisions = [screened.decision or "allow"] + ([checked.decision] if checked else [])
         decision = max(decisions, key=SEVERITY.__getitem__)
