@@ -29,6 +29,7 @@ from kenri.registry.media import MediaStore
 from kenri.registry.registry import Registry
 
 if TYPE_CHECKING:
+    from kenri.likeness.index import FaceIndex
     from kenri.matching.matcher import Matcher
     from kenri.screening.media import ScreenResult, Source
     from kenri.screening.prompt.screen import PromptResult, PromptScreener
@@ -52,6 +53,7 @@ class Kenri:
         self.db = Database(settings.db_url)
         self.media = MediaStore(settings.media_dir)
         self._matcher: Matcher | None = None
+        self._face_index: FaceIndex | None = None
         self._prompt_screener: PromptScreener | None = None
         self.descriptor = descriptor_from_config(settings.descriptor)
         self.signals = reference_signals(self.descriptor)
@@ -67,6 +69,15 @@ class Kenri:
             tx = Transaction(session, registry, ConsentLedger(session, actor), actor)
             event.listen(session, "after_flush", lambda *_: tx.memo.clear())
             yield tx
+
+    @property
+    def face_index(self) -> FaceIndex:
+        """Registered persons' face descriptors (empty, and free, when nobody registered)."""
+        if self._face_index is None:
+            from kenri.likeness.index import FaceIndex
+
+            self._face_index = FaceIndex()
+        return self._face_index
 
     @property
     def matcher(self) -> Matcher:

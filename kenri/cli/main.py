@@ -474,7 +474,10 @@ def licensee_show(licensee: str, as_json: JsonOpt = False) -> None:
 @grant_app.command("add")
 def grant_add(
     licensee: Annotated[str, typer.Option(help="Licensee id or name.")],
-    purpose: Annotated[list[str], typer.Option(help="training, generation or style; repeatable.")],
+    purpose: Annotated[
+        list[str],
+        typer.Option(help="training, generation, style (works) or likeness (persons); repeatable."),
+    ],
     work: Annotated[str | None, typer.Option(help="Grant on a whole work.")] = None,
     character: Annotated[str | None, typer.Option(help="Grant on one character.")] = None,
     territory: Annotated[
@@ -487,13 +490,18 @@ def grant_add(
     fee: Annotated[str | None, typer.Option(help="Fee, free text (e.g. 'JPY 1,000,000').")] = None,
     revenue_share: Annotated[float | None, typer.Option(help="Fraction, 0..1.")] = None,
     terms: Annotated[str | None, typer.Option(help="Other terms, free text.")] = None,
+    person: Annotated[str | None, typer.Option(help="Grant likeness of a person.")] = None,
+    user: Annotated[
+        list[str] | None,
+        typer.Option(help="Only for this end user of the licensee; repeatable (default all)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Grant a licensee the use of a work or character for purposes, territories and time."""
+    """Grant a licensee the use of a work, character or person for purposes, places and time."""
 
     def run() -> None:
         with state.open().transaction() as tx:
-            w, c = _subject(tx, work, character)
+            w, c = _subject(tx, person or work, character)
             grant = tx.ledger.grant(
                 tx.registry.licensee(licensee),
                 c or w,
@@ -504,6 +512,7 @@ def grant_add(
                 fee,
                 revenue_share,
                 terms,
+                users=user,
             )
             view = grant_view(grant)
         _show(view, as_json, "grant")
@@ -616,6 +625,9 @@ TerritoryOpt = Annotated[str | None, typer.Option(help="ISO 3166 code for the gr
 TopOpt = Annotated[
     int | None, typer.Option(help="List up to K best candidates, even below the review threshold.")
 ]
+UserOpt = Annotated[
+    str | None, typer.Option(help="The licensee's end user (for grants limited to users).")
+]
 ReviewOpt = Annotated[float | None, typer.Option(help="Score from which a match needs review.")]
 BlockOpt = Annotated[float | None, typer.Option(help="Score from which a match blocks.")]
 
@@ -664,6 +676,7 @@ def screen_image(
     top: TopOpt = None,
     review_threshold: ReviewOpt = None,
     block_threshold: BlockOpt = None,
+    user: UserOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Screen images: one JSON object per input, in input order (JSON Lines with --json)."""
@@ -678,6 +691,7 @@ def screen_image(
             territory=territory,
             top=top,
             thresholds=_thresholds(review_threshold, block_threshold),
+            user=user,
         ):
             failed |= result.error is not None
             _print_screen(result.to_dict(), as_json)
@@ -744,6 +758,7 @@ def screen_video(
     top: TopOpt = None,
     review_threshold: ReviewOpt = None,
     block_threshold: BlockOpt = None,
+    user: UserOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Screen a video: matches and the segments where copies appear (query and reference times)."""
@@ -756,6 +771,7 @@ def screen_video(
             territory=territory,
             top=top,
             thresholds=_thresholds(review_threshold, block_threshold),
+            user=user,
         )
         _print_screen(result.to_dict(), as_json)
         if result.error is not None:
@@ -930,5 +946,6 @@ def _plain(value) -> str:
 
 
 # The service's commands register themselves on ``app`` (kept apart: this file is long enough).
+from kenri.cli import likeness as _likeness  # noqa: E402, F401
 from kenri.cli import provenance as _provenance  # noqa: E402, F401
 from kenri.cli import service as _service  # noqa: E402, F401

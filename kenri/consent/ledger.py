@@ -11,6 +11,10 @@ Semantics (tested in tests/test_consent.py):
   earlier moments still see it (so past decisions remain explainable).
 - Territories are ISO 3166 codes or ``*`` (worldwide). A question with no territory is only
   answered "allow" by a worldwide grant.
+- A person (a subject of kind "person") is used as a *likeness* whatever the purpose asked:
+  only a ``likeness`` grant allows it, and ``likeness`` is granted on persons only.
+- A grant may be limited to named end users of the licensee (a cameo for one account). A
+  question that names no user is only answered "allow" by a grant for every user.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ from sqlalchemy.orm import Session
 
 from kenri.audit.log import append
 from kenri.errors import InvalidInput, NotFound
-from kenri.registry.models import Character, Grant, Licensee, Work, utcnow
+from kenri.registry.models import PERSON, Character, Grant, Licensee, Work, utcnow
 from kenri.registry.views import grant_view
 
-PURPOSES = ("training", "generation", "style")
+PURPOSES = ("training", "generation", "style", "likeness")
+LIKENESS = "likeness"
 WORLDWIDE = "*"
 NO_GRANT = "no grant: prior permission required"
 
@@ -57,10 +62,38 @@ def _work_of(subject: Subject) -> Work:
     return subject.work if isinstance(subject, Character) else subject
 
 
+def is_person(subject: Subject) -> bool:
+    return _work_of(subject).kind == PERSON
+
+
 def describe_subject(subject: Subject) -> str:
     if isinstance(subject, Character):
         return f"character {subject.name!r} of {subject.work.title!r}"
+    if is_person(subject):
+        return f"person {subject.title!r}"
     return f"work {subject.title!r}"
+
+
+def _users(values: Iterable[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    result: list[str] = []
+    for value in values:
+        user = value.strip() if isinstance(value, str) else ""
+        if not user or len(user) > 200:
+            raise InvalidInput(f"a user is a non-empty id of at most 200 characters, not {value!r}")
+        if user not in result:
+            result.append(user)
+    if not result:
+        raise InvalidInput("a grant limited to users needs at least one user")
+    return result
+
+
+def _check_purposes_fit(subject: Subject, purposes: list[str]) -> None:
+    if is_person(subject) and purposes != [LIKENESS]:
+        raise InvalidInput(f"{describe_subject(subject)} can only be granted for {LIKENESS}")
+    if not is_person(subject) and LIKENESS in purposes:
+        raise InvalidInput(f"{LIKENESS} is granted on persons, not on {describe_subject(subject)}")
 
 
 def _territories(values: Iterable[str] | None) -> list[str]:
@@ -104,8 +137,11 @@ class ConsentLedger:
         fee: str | None = None,
         revenue_share: float | None = None,
         terms: str | None = None,
+        users: Iterable[str] | None = None,
     ) -> Grant:
         """Record a licence. Everything is validated before anything is written."""
+        purposes = _purposes(purposes)
+        _check_purposes_fit(subject, purposes)
         valid_from = valid_from or utcnow()
         if valid_until is not None and _aware(valid_until) <= _aware(valid_from):
             raise InvalidInput("valid_until must be after valid_from")
@@ -115,8 +151,9 @@ class ConsentLedger:
             licensee_id=licensee.id,
             work_id=_work_of(subject).id,
             character_id=subject.id if isinstance(subject, Character) else None,
-            purposes=_purposes(purposes),
+            purposes=purposes,
             territories=_territories(territories),
+            users=_users(users),
             valid_from=valid_from,
             valid_until=valid_until,
             fee=fee,
@@ -182,9 +219,12 @@ class ConsentLedger:
         purpose: str,
         territory: str | None = None,
         when: datetime | None = None,
+        user: str | None = None,
     ) -> ConsentDecision:
-        """Allow only when a grant covers all five of licensee, subject, purpose, place, time."""
+        """Allow only when a grant covers all of licensee, subject, purpose, place, time (user)."""
         (purpose,) = _purposes([purpose])
+        if is_person(subject):
+            purpose = LIKENESS
         place = _territories([territory])[0] if territory else None
         if place == WORLDWIDE:
             place = None
@@ -200,7 +240,7 @@ class ConsentLedger:
         allowing: list[Grant] = []
         misses: list[str] = []
         for grant in candidates:
-            miss = _why_not(grant, purpose, place, moment)
+            miss = _why_not(grant, purpose, place, moment, user)
             if miss is None:
                 allowing.append(grant)
             else:
@@ -215,6 +255,7 @@ class ConsentLedger:
                 best,
             )
         where = f" in {place}" if place else ""
+        where += f" for user {user!r}" if user else ""
         reason = f"{NO_GRANT} ({licensee.name}, {describe_subject(subject)}, {purpose}{where})"
         if misses:
             reason += "; " + "; ".join(misses)
@@ -225,7 +266,9 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def _why_not(grant: Grant, purpose: str, place: str | None, moment: datetime) -> str | None:
+def _why_not(
+    grant: Grant, purpose: str, place: str | None, moment: datetime, user: str | None
+) -> str | None:
     """Why this grant does not allow the question, or None when it does."""
     if grant.revoked_at is not None and grant.revoked_at <= moment:
         return f"was revoked on {grant.revoked_at.isoformat()} ({grant.revoke_reason})"
@@ -238,4 +281,6 @@ def _why_not(grant: Grant, purpose: str, place: str | None, moment: datetime) ->
     if WORLDWIDE not in grant.territories and (place is None or place not in grant.territories):
         asked = place or "an unspecified territory"
         return f"covers {', '.join(grant.territories)}, not {asked}"
+    if grant.users is not None and user not in grant.users:
+        return f"covers users {', '.join(grant.users)}, not {user or 'an unnamed user'}"
     return None

@@ -28,6 +28,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ORIGIN_CATALOG = "catalog"
 ORIGIN_MANUAL = "manual"
+WORK = "work"
+PERSON = "person"  # a real person's likeness: the "work" is the person, its names theirs
 
 
 def utcnow() -> datetime:
@@ -70,13 +72,19 @@ class Holder(Base):
 
 
 class Work(Base):
-    """A protected work (a franchise, film, series); its titles live in ``names``."""
+    """A protected work (a franchise, film, series); its titles live in ``names``.
+
+    A real person is a subject of ``kind`` "person": their names live in ``names`` like a
+    work's titles (so prompt screening finds them), their face photos are references, and
+    only a ``likeness`` grant allows using them.
+    """
 
     __tablename__ = "works"
     __table_args__ = (UniqueConstraint("holder_id", "title", name="uq_work_holder_title"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), index=True)
     title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16), default=WORK, server_default=WORK)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     holder: Mapped[Holder] = relationship(back_populates="works", lazy="joined")
     characters: Mapped[list[Character]] = relationship(
@@ -174,6 +182,9 @@ class Grant(Base):
     fee: Mapped[str | None] = mapped_column(String(200))
     revenue_share: Mapped[float | None] = mapped_column(Float)
     terms: Mapped[str | None] = mapped_column(Text)
+    # End users of the licensee the grant is limited to (a person's "cameo" for one user);
+    # None = every user of the licensee.
+    users: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoke_reason: Mapped[str | None] = mapped_column(Text)
@@ -200,3 +211,21 @@ class FingerprintRow(Base):
     frame_index: Mapped[int] = mapped_column(Integer, default=0)
     time_s: Mapped[float] = mapped_column(Float, default=0.0)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LikenessConsent(Base):
+    """Who verified that a face photo shows the person who consented to register it, and when.
+
+    A person's face reference is accepted only with one of these: the registry never holds a
+    face somebody else uploaded unverified.
+    """
+
+    __tablename__ = "likeness_consents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    reference_id: Mapped[int] = mapped_column(ForeignKey("reference_media.id"), index=True)
+    verified_by: Mapped[str] = mapped_column(String(300))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    method: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -23,6 +23,7 @@ def work_view(work: Work, titles: list[dict[str, Any]] | None = None) -> dict[st
         "holder": work.holder.name,
         "holder_id": work.holder_id,
         "country": work.holder.country,
+        "kind": work.kind,
     }
     if titles is not None:
         view["titles"] = titles
@@ -91,6 +92,7 @@ def grant_view(grant: Grant) -> dict[str, Any]:
         "fee": grant.fee,
         "revenue_share": grant.revenue_share,
         "terms": grant.terms,
+        "users": list(grant.users) if grant.users is not None else None,
         "revoked_at": _iso(grant.revoked_at),
         "revoke_reason": grant.revoke_reason,
     }

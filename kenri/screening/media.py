@@ -19,6 +19,8 @@ from sqlalchemy import select
 
 from kenri.errors import KenriError
 from kenri.fingerprints.imageio import load_image
+from kenri.likeness.faces import Face, face_model
+from kenri.likeness.index import face_score
 from kenri.matching.matcher import THOROUGH, Candidate, Effort
 from kenri.registry.models import FingerprintRow, Licensee, Reference
 from kenri.screening.decision import Thresholds
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 Source = str | os.PathLike[str] | bytes | np.ndarray
 NO_MIRROR = Effort(mirror_features=None)
+MAX_FACE_FRAMES = 50  # frames listed as evidence per face photo
 
 
 @dataclass
@@ -138,12 +141,15 @@ class Screener:
         top: int | None,
         thresholds: Thresholds,
         effort: Effort = THOROUGH,
+        user: str | None = None,
     ) -> None:
         self.app, self.tx, self.effort = app, tx, effort
         self.licensee: Licensee | None = tx.registry.licensee(licensee) if licensee else None
-        self.purpose, self.territory = purpose, territory
+        self.purpose, self.territory, self.user = purpose, territory, user
         self.top, self.thresholds = top, thresholds
         app.matcher.sync(tx.session)
+        self.faces = app.face_index
+        self.faces.sync(tx.session)
 
     def candidates(self, rgb: np.ndarray) -> list[Candidate]:
         return self.app.matcher.match(self.tx.session, rgb, max(self.top or 0, 10), self.effort)
@@ -165,23 +171,64 @@ class Screener:
             reference = references.get(candidate.reference_id)
             if reference is None:
                 continue
-            grant = None
-            if self.licensee is not None and candidate.score >= self.thresholds.review:
-                subject = reference.character or reference.work
-                decision = self.tx.ledger.may(self.licensee, subject, self.purpose, self.territory)
-                grant = decision.to_dict()["grant"] if decision.allowed else None
-            matches.append(
-                MediaMatch(
-                    reference_id=reference.id,
-                    holder=reference.work.holder.name,
-                    work=reference.work.title,
-                    character=reference.character.name if reference.character else None,
-                    reference=reference.original_name,
-                    score=candidate.score,
-                    evidence=_evidence(candidate),
-                    grant=grant,
-                )
+            matches.append(self._match(reference, candidate.score, _evidence(candidate)))
+        return matches
+
+    def _match(self, reference: Reference, score: float, evidence: dict[str, Any]) -> MediaMatch:
+        """A match on a live reference, with the grant that allows it (if any)."""
+        grant = None
+        if self.licensee is not None and score >= self.thresholds.review:
+            subject = reference.character or reference.work
+            decision = self.tx.ledger.may(
+                self.licensee, subject, self.purpose, self.territory, user=self.user
             )
+            grant = decision.to_dict()["grant"] if decision.allowed else None
+        return MediaMatch(
+            reference_id=reference.id,
+            holder=reference.work.holder.name,
+            work=reference.work.title,
+            character=reference.character.name if reference.character else None,
+            reference=reference.original_name,
+            score=score,
+            evidence=evidence,
+            grant=grant,
+        )
+
+    def face_hits(self, rgb: np.ndarray) -> list[tuple[int, float, Face]]:
+        """(reference id, distance, face) of each registered person's face in the picture."""
+        if not len(self.faces):
+            return []  # nobody registered a face: no detector runs, dlib is not needed
+        hits: dict[int, tuple[int, float, Face]] = {}
+        for face in face_model().faces(rgb):
+            for reference_id, distance in self.faces.nearest(face.descriptor).items():
+                if face_score(distance) < self.thresholds.review:
+                    continue
+                if reference_id not in hits or distance < hits[reference_id][1]:
+                    hits[reference_id] = (reference_id, distance, face)
+        return list(hits.values())
+
+    def face_matches(self, hits: dict[int, list[tuple[float, float, Face]]]) -> list[MediaMatch]:
+        """One match per face photo: its closest face, and every frame it was seen in."""
+        references = self._live_references(list(hits))
+        matches = []
+        for reference_id, seen in hits.items():
+            reference = references.get(reference_id)
+            if reference is None:
+                continue
+            time_s, distance, face = min(seen, key=lambda h: h[1])
+            evidence: dict[str, Any] = {
+                "signal": "face",
+                "distance": round(distance, 4),
+                "box": list(face.box),
+                "person": reference.work.title,
+            }
+            if len(seen) > 1 or time_s > 0:
+                evidence["time"] = round(time_s, 2)
+                evidence["frames"] = [
+                    {"time": round(t, 2), "distance": round(d, 4), "box": list(f.box)}
+                    for t, d, f in sorted(seen, key=lambda h: h[0])[:MAX_FACE_FRAMES]
+                ]
+            matches.append(self._match(reference, face_score(distance), evidence))
         return matches
 
     def _live_references(self, ids: list[int]) -> dict[int, Reference]:
@@ -209,6 +256,8 @@ class Screener:
         except KenriError as exc:
             return ScreenResult(label, error=str(exc))
         matches = self.to_matches(self.candidates(rgb))
+        hits = {r: [(0.0, d, face)] for r, d, face in self.face_hits(rgb)}
+        matches = _best_per_reference(matches + self.face_matches(hits))
         return ScreenResult(label, self.decide(matches), matches)
 
     def screen_video(
@@ -218,6 +267,7 @@ class Screener:
 
         label = str(source)
         hits: dict[int, list[tuple[float, int, float, Candidate]]] = defaultdict(list)
+        face_hits: dict[int, list[tuple[float, float, Face]]] = defaultdict(list)
         step = 1.0 / SAMPLE_FPS
         try:
             for frame in sample_frames(source):
@@ -238,6 +288,8 @@ class Screener:
                     hits[reference_id].append(
                         (frame.time_s, candidate.frame_index, candidate.score, candidate)
                     )
+                for reference_id, distance, face in self.face_hits(frame.rgb):
+                    face_hits[reference_id].append((frame.time_s, distance, face))
         except KenriError as exc:
             return ScreenResult(label, error=str(exc))
         references = self._live_references(list(hits))
@@ -268,7 +320,31 @@ class Screener:
                 top_hit = max(run, key=lambda h: h[2])[3]
                 if reference_id not in best or top_hit.score > best[reference_id].score:
                     best[reference_id] = top_hit
-        matches = self.to_matches(list(best.values()))
+        face_runs: dict[int, list[tuple[float, float, Face]]] = {}
+        for reference_id, seen in face_hits.items():
+            for run in split_runs(seen, gap=2.5 * step):
+                top = face_score(min(h[1] for h in run))
+                if len(run) < 2 and top < self.thresholds.block:
+                    continue  # one weak face in one frame is noise
+                face_runs.setdefault(reference_id, []).extend(run)
+                segments.append(
+                    Segment(
+                        start=run[0][0],
+                        end=run[-1][0] + step,
+                        reference_id=reference_id,
+                        reference=f"face: {len(run)} frames",
+                        reference_start=None,
+                        reference_end=None,
+                        score=top,
+                        frames=len(run),
+                    )
+                )
+        matches = _best_per_reference(
+            self.to_matches(list(best.values())) + self.face_matches(face_runs)
+        )
+        names = {m.reference_id: m.reference for m in matches}
+        for segment in segments:
+            segment.reference = names.get(segment.reference_id, segment.reference)
         kept = {m.reference_id for m in matches}
         segments = sorted(
             (s for s in segments if s.reference_id in kept), key=lambda s: (s.start, -s.score)
@@ -284,6 +360,15 @@ class Screener:
             .where(FingerprintRow.signal == "pdq")
         ).all()
         return {(r, f): t for r, f, t in rows}
+
+
+def _best_per_reference(matches: list[MediaMatch]) -> list[MediaMatch]:
+    """A reference matched both as a copy and by a face keeps its stronger match."""
+    best: dict[int, MediaMatch] = {}
+    for match in matches:
+        if match.reference_id not in best or match.score > best[match.reference_id].score:
+            best[match.reference_id] = match
+    return sorted(best.values(), key=lambda m: (-m.score, m.reference_id))
 
 
 def split_runs(hits: list, gap: float) -> Iterator[list]:
@@ -306,10 +391,16 @@ def screen_images(
     territory: str | None = None,
     top: int | None = None,
     thresholds: Thresholds | None = None,
+    user: str | None = None,
 ) -> Iterator[ScreenResult]:
-    """Screen each input in order; an unreadable one yields a result with ``error``."""
+    """Screen each input in order; an unreadable one yields a result with ``error``.
+
+    ``user`` names the licensee's end user, for grants limited to users (likeness cameos).
+    """
     with app.transaction() as tx:
-        screener = Screener(app, tx, licensee, purpose, territory, top, thresholds or Thresholds())
+        screener = Screener(
+            app, tx, licensee, purpose, territory, top, thresholds or Thresholds(), user=user
+        )
         for position, source in enumerate(sources):
             yield screener.screen_image(source, position)
 
@@ -323,8 +414,11 @@ def screen_video(
     top: int | None = None,
     thresholds: Thresholds | None = None,
     progress: Callable[[float], None] | None = None,
+    user: str | None = None,
 ) -> ScreenResult:
     """``progress`` hears each sampled frame's time in seconds (it may raise to stop)."""
     with app.transaction() as tx:
-        screener = Screener(app, tx, licensee, purpose, territory, top, thresholds or Thresholds())
+        screener = Screener(
+            app, tx, licensee, purpose, territory, top, thresholds or Thresholds(), user=user
+        )
         return screener.screen_video(source, progress)

@@ -1,0 +1,95 @@
+"""The registered faces in memory: one descriptor per face photo, searched exhaustively.
+
+Persons register a handful of photos each, so even 100k faces are 50 MB and one exhaustive
+numpy pass (~5 ms): no approximate index is needed. The index reloads when a face row is
+added or a reference retired (two aggregate queries per check).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kenri.fingerprints.base import Fingerprint
+from kenri.likeness.faces import FACE, FACE_VERSION
+from kenri.registry.models import FingerprintRow, Reference
+
+# Distances between dlib descriptors, calibrated in bench/likeness.py (docs/benchmarks.md):
+# at or under BLOCK the same person (0.1% of other people's faces); REVIEW asks a person.
+FACE_BLOCK_DISTANCE = 0.50
+FACE_REVIEW_DISTANCE = 0.58
+FACE_FAR_DISTANCE = 0.75  # scores fade to 0 here
+
+
+def face_score(distance: float) -> float:
+    """Distance to score, so face matches share the screening thresholds (0.5 review, 0.9 block)."""
+    from kenri.matching.scoring import BLOCK_THRESHOLD, REVIEW_THRESHOLD
+
+    points = (
+        (0.0, 1.0),
+        (FACE_BLOCK_DISTANCE, BLOCK_THRESHOLD),
+        (FACE_REVIEW_DISTANCE, REVIEW_THRESHOLD),
+        (FACE_FAR_DISTANCE, 0.0),
+    )
+    xs, ys = zip(*points, strict=True)
+    return round(float(np.interp(distance, xs, ys)), 4)
+
+
+class FaceIndex:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._marks: tuple | None = None
+        self.reference_ids = np.zeros(0, dtype=np.int64)
+        self.descriptors = np.zeros((0, 128), dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.reference_ids)
+
+    def sync(self, session: Session) -> None:
+        live = (
+            select(func.max(FingerprintRow.id), func.count(FingerprintRow.id))
+            .join(Reference, Reference.id == FingerprintRow.reference_id)
+            .where(FingerprintRow.signal == FACE, Reference.removed_at.is_(None))
+        )
+        marks = tuple(session.execute(live).one())
+        if marks == self._marks:
+            return
+        with self._lock:
+            ids, vectors = [], []
+            rows = session.execute(
+                select(FingerprintRow.reference_id, FingerprintRow.version, FingerprintRow.data)
+                .join(Reference, Reference.id == FingerprintRow.reference_id)
+                .where(FingerprintRow.signal == FACE, Reference.removed_at.is_(None))
+                .order_by(FingerprintRow.id)
+            )
+            for reference_id, version, data in rows:
+                if version != FACE_VERSION:
+                    continue
+                found = Fingerprint.from_bytes(FACE, version, data).arrays["descriptors"]
+                ids += [reference_id] * len(found)
+                vectors.append(found)
+            self.reference_ids = np.array(ids, dtype=np.int64)
+            self.descriptors = (
+                np.concatenate(vectors).astype(np.float32)
+                if vectors
+                else np.zeros((0, 128), dtype=np.float32)
+            )
+            self._marks = marks
+
+    def nearest(
+        self, descriptor: np.ndarray, within: float = FACE_FAR_DISTANCE
+    ) -> dict[int, float]:
+        """Registered face photos within ``within`` of one face: {reference id: distance}."""
+        if not len(self):
+            return {}
+        distances = np.linalg.norm(self.descriptors - descriptor[None, :], axis=1)
+        found: dict[int, float] = {}
+        for position in np.flatnonzero(distances <= within):
+            reference_id = int(self.reference_ids[position])
+            distance = float(distances[position])
+            if distance < found.get(reference_id, np.inf):
+                found[reference_id] = distance
+        return found
