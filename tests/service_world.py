@@ -122,6 +122,9 @@ def build_world(app: kenri.Kenri) -> World:
                           "application/x-tar"))],
     )  # fmt: skip
     world.ids["job"] = job["id"]
+    world.ids["person"] = world.ok("holderA", "POST", "/v1/persons", json={"name": "Mika Hoshi"})[
+        "id"
+    ]
     return world
 
 

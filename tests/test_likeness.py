@@ -209,3 +209,22 @@ def test_person_cli(home: Path, db_url: str, tmp_path: Path) -> None:
         cli, [*base, "person", "face", "Eileen Collins", str(faceless), "--verified-by", "x"]
     )
     assert refused.exit_code != 0 and "no face found" in refused.output
+
+
+def test_the_guard_blocks_a_cameo_without_consent(world: kenri.Kenri) -> None:
+    from kenri.provenance.guard import Guard
+
+    def generator(_prompt: str) -> np.ndarray:
+        return collins_in_a_new_scene()
+
+    refused = Guard(world, "Acme Video", user="user-17").generate_image("an astronaut", generator)
+    assert refused.decision == "block" and refused.media is None
+    assert refused.output.matches[0].work == "Eileen Collins"
+    with world.transaction() as tx:
+        grant = tx.ledger.grant(
+            tx.registry.licensee("Acme Video"), person(tx, "Eileen Collins"), ["likeness"],
+            users=["user-17"],
+        )  # fmt: skip
+        grant_id = grant.id
+    made = Guard(world, "Acme Video", user="user-17").generate_image("an astronaut", generator)
+    assert made.decision == "allow" and made.media is not None and made.grants == [grant_id]

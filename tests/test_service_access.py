@@ -65,6 +65,10 @@ def _writes(ids: dict[str, int], key_prefix: str) -> list[tuple[str, str, dict, 
         ("POST", "/v1/jobs/dataset",
          {"files": [("files", ("1.tar", shard({"k": (png_bytes(), "c")}), "x"))]}, LICENSEES),
         ("DELETE", f"/v1/jobs/{ids['job']}", {}, {"licenseeA"}),
+        ("POST", "/v1/persons", {"json": {"name": "Someone Real"}}, HOLDERS),
+        ("POST", f"/v1/persons/{ids['person']}/faces",
+         {"files": {"file": ("face.png", face_png(), "image/png")},
+          "data": {"verified_by": "desk"}}, {"holderA"}),
         ("POST", f"/v1/grants/{ids['grant']}/revoke", {"json": {"reason": "ended"}},
          {"holderA"}),
         ("DELETE", f"/v1/webhooks/{ids['webhook']}", {}, {"holderA"}),
@@ -77,6 +81,14 @@ def png_bytes() -> bytes:
     from kenri.demo.artwork import lantern_town
 
     return png(lantern_town())
+
+
+def face_png() -> bytes:
+    """NASA's public-domain astronaut portrait, from scikit-image's bundled data."""
+    from PIL import Image
+    from skimage.data import astronaut
+
+    return png(Image.fromarray(astronaut()))
 
 
 @pytest.fixture
@@ -132,11 +144,11 @@ def test_video_job_is_for_licensees_only(world) -> None:
 def _template(path: str, ids: dict[str, int], prefix: str | None = None) -> str:
     names = {"work": "work_id", "character": "character_id", "reference": "reference_id",
              "grant": "grant_id", "generation": "generation_id", "claim": "claim_id",
-             "webhook": "webhook_id", "job": "job_id"}  # fmt: skip
+             "webhook": "webhook_id", "job": "job_id", "person": "person_id"}  # fmt: skip
     parts = path.split("/")
     kinds = {"works": "work", "characters": "character", "references": "reference",
              "grants": "grant", "generations": "generation", "claims": "claim",
-             "webhooks": "webhook", "jobs": "job"}  # fmt: skip
+             "webhooks": "webhook", "jobs": "job", "persons": "person"}  # fmt: skip
     for i in range(1, len(parts)):
         kind = kinds.get(parts[i - 1])
         if kind and parts[i] == str(ids[kind]):

@@ -77,11 +77,13 @@ class Guard:
         territory: str | None = None,
         training_use: str = "allowed",
         image_format: str = "png",
+        user: str | None = None,
     ) -> None:
         """``training_use``: what the manifest says about training on outputs that show no
         registered work; outputs that do follow their grants (``notAllowed`` unless every grant
-        used includes the ``training`` purpose)."""
-        self.app, self.licensee, self.generator = app, licensee, generator
+        used includes the ``training`` purpose). ``user``: the end user generating, for
+        likeness grants limited to users (a person's cameo for one account)."""
+        self.app, self.licensee, self.generator, self.user = app, licensee, generator, user
         self.territory, self.default_training_use = territory, training_use
         self.image_format = image_format
         self.signing = signing or default_signing(app.settings)
@@ -149,7 +151,12 @@ class Guard:
 
     # -- internals ----------------------------------------------------------------------------
     def _options(self) -> dict[str, Any]:
-        return {"licensee": self.licensee, "purpose": "generation", "territory": self.territory}
+        return {
+            "licensee": self.licensee,
+            "purpose": "generation",
+            "territory": self.territory,
+            "user": self.user,
+        }
 
     def _refused(self, prompt: str, checked: PromptResult) -> GuardedOutput:
         with self.app.transaction(f"guard:{self.licensee}") as tx:

@@ -30,7 +30,15 @@ from kenri.errors import (
 from kenri.portal import routes as portal
 from kenri.service.auth import KeyCache
 from kenri.service.jobs import JobRunner
-from kenri.service.routes import admin, claims, generations, grants, registry, screening
+from kenri.service.routes import (
+    admin,
+    claims,
+    generations,
+    grants,
+    persons,
+    registry,
+    screening,
+)
 
 WEBHOOK_INTERVAL_S = 5.0
 
@@ -87,7 +95,7 @@ def create_app(
     # Screening is CPU-bound and thread-safe: as many at once as there are cores, the rest
     # wait their turn (the database work around them does not hold a slot).
     api.state.cpu_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
-    for module in (admin, registry, grants, screening, generations, claims):
+    for module in (admin, registry, persons, grants, screening, generations, claims):
         api.include_router(module.router)
 
     @api.exception_handler(KenriError)

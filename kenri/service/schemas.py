@@ -15,6 +15,7 @@ IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 After = Annotated[int, Query(ge=0, le=MAX_ID, description="Only items after this id/seq.")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 PurposeForm = Annotated[str, Form(pattern="^(generation|training|style)$")]
+UserForm = Annotated[str | None, Form(max_length=200)]
 TerritoryForm = Annotated[str | None, Form(max_length=8)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
@@ -55,13 +56,19 @@ class GrantIn(BaseModel):
     licensee: str = Text300
     work_id: Id
     character_id: Id | None = None
-    purposes: list[str] = Field(min_length=1, max_length=3)
+    purposes: list[str] = Field(min_length=1, max_length=4)
     territories: list[str] = Field(default_factory=lambda: ["*"], max_length=250)
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     fee: str | None = Field(None, max_length=200)
     revenue_share: float | None = None
     terms: str | None = Field(None, max_length=10_000)
+    users: list[str] | None = Field(None, max_length=1000)  # None: every user of the licensee
+
+
+class PersonIn(BaseModel):
+    name: str = Text300
+    aliases: list[str] = Field(default_factory=list, max_length=100)
 
 
 class RevokeIn(BaseModel):
@@ -72,6 +79,7 @@ class PromptIn(BaseModel):
     prompt: str = Field(max_length=10_000)
     purpose: str = Field("generation", pattern="^(generation|training|style)$")
     territory: str | None = Field(None, max_length=8)
+    user: str | None = Field(None, max_length=200)  # the licensee's end user
 
 
 class GenerationIn(BaseModel):

@@ -220,8 +220,12 @@ class PromptScreener:
         purpose: str = "generation",
         territory: str | None = None,
         descriptions: bool = True,
+        user: str | None = None,
     ) -> PromptResult:
-        """``descriptions=False`` checks names only (no model call: bulk caption screening)."""
+        """``descriptions=False`` checks names only (no model call: bulk caption screening).
+
+        ``user`` names the licensee's end user, for grants limited to users (likeness cameos).
+        """
         if not isinstance(prompt, str):
             raise InvalidInput("a prompt is text")
         if len(prompt) > MAX_PROMPT_CHARS:
@@ -229,13 +233,13 @@ class PromptScreener:
         buyer: Licensee | None = tx.registry.licensee(licensee) if licensee else None
         names = self._current_names(tx)
         matches = self._name_matches(names, prompt, purpose)
-        self._apply_grants(tx, matches, buyer, territory)
+        self._apply_grants(tx, matches, buyer, territory, user)
         blocked = any(m.grant is None and m.score >= THRESHOLDS.block for m in matches)
         if descriptions and not blocked:
             described = self._description_matches(tx, names, prompt, purpose)
             if described:
                 _corroborate(matches, described)
-                self._apply_grants(tx, described, buyer, territory)
+                self._apply_grants(tx, described, buyer, territory, user)
                 named = {(m.work_id, m.character_id) for m in matches if m.score >= REVIEW}
                 matches += [m for m in described if (m.work_id, m.character_id) not in named]
         matches.sort(key=lambda m: -m.score)
@@ -313,13 +317,14 @@ class PromptScreener:
         matches: list[PromptMatch],
         buyer: Licensee | None,
         territory: str | None,
+        user: str | None = None,
     ) -> None:
         if buyer is None:
             return
         for match in matches:
             if match.score >= REVIEW:
                 subject = self._subject(tx, match)
-                decision = tx.ledger.may(buyer, subject, match.purpose, territory)
+                decision = tx.ledger.may(buyer, subject, match.purpose, territory, user=user)
                 match.grant = decision.to_dict()["grant"] if decision.allowed else None
 
     @staticmethod
@@ -543,6 +548,8 @@ def screen_prompts(
     licensee: str | None = None,
     purpose: str = "generation",
     territory: str | None = None,
+    user: str | None = None,
 ) -> list[PromptResult]:
     with app.transaction() as tx:
-        return [app.prompt_screener.screen(tx, p, licensee, purpose, territory) for p in prompts]
+        screener = app.prompt_screener
+        return [screener.screen(tx, p, licensee, purpose, territory, user=user) for p in prompts]

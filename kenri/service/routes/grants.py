@@ -29,7 +29,8 @@ def _visible(tx, who: Caller, grant_id: int) -> Grant:
 
 @router.post("/grants", status_code=201)
 def create_grant(body: GrantIn, request: Request, who: Caller = Depends(holder)) -> dict:
-    """Grant a licensee a purpose (training, generation, style) on your work or character."""
+    """Grant a licensee a purpose on your work or character (training, generation, style), or
+    likeness of a person you registered (optionally for named end users only)."""
     with kenri_of(request).transaction(who.label) as tx:
         work = own_work(tx, who, body.work_id)
         subject = work
@@ -47,6 +48,7 @@ def create_grant(body: GrantIn, request: Request, who: Caller = Depends(holder))
             body.fee,
             body.revenue_share,
             body.terms,
+            users=body.users,
         )
         return grant_view(grant)
 

@@ -15,7 +15,7 @@ from kenri.screening.media import Screener
 from kenri.service.auth import Caller, licensee
 from kenri.service.jobs import job_view
 from kenri.service.routes.common import kenri_of, read_upload
-from kenri.service.schemas import IdPath, PromptIn, PurposeForm, TerritoryForm
+from kenri.service.schemas import IdPath, PromptIn, PurposeForm, TerritoryForm, UserForm
 
 router = APIRouter(prefix="/v1", tags=["screening"])
 
@@ -38,7 +38,7 @@ def screen_prompt(body: PromptIn, request: Request, who: Caller = Depends(licens
     with app.transaction(who.label) as tx:
         with request.app.state.cpu_slots:
             screened = app.prompt_screener.screen(
-                tx, body.prompt, who.licensee_name, body.purpose, body.territory
+                tx, body.prompt, who.licensee_name, body.purpose, body.territory, user=body.user
             )
         record_prompt_findings(tx, who.licensee_id, screened)
         result = screened.to_dict()
@@ -52,19 +52,27 @@ async def screen_image(
     file: UploadFile = File(...),
     purpose: PurposeForm = "generation",
     territory: TerritoryForm = None,
+    user: UserForm = None,
     who: Caller = Depends(licensee),
 ) -> dict:
-    """Screen an image: decision and the matching references with their evidence."""
+    """Screen an image: decision and the matching references (or faces) with their evidence."""
     data = await read_upload(request, file)
-    return _screen_image_sync(request, who, data, purpose, territory)
+    return _screen_image_sync(request, who, data, purpose, territory, user)
 
 
 def _screen_image_sync(
-    request: Request, who: Caller, data: bytes, purpose: str, territory: str | None
+    request: Request,
+    who: Caller,
+    data: bytes,
+    purpose: str,
+    territory: str | None,
+    user: str | None = None,
 ) -> dict[str, Any]:
     app = kenri_of(request)
     with app.transaction(who.label) as tx:
-        screener = Screener(app, tx, who.licensee_name, purpose, territory, None, Thresholds())
+        screener = Screener(
+            app, tx, who.licensee_name, purpose, territory, None, Thresholds(), user=user
+        )
         with request.app.state.cpu_slots:
             screened = screener.screen_image(data)
         if screened.error is not None:
