@@ -947,5 +947,6 @@ def _plain(value) -> str:
 
 # The service's commands register themselves on ``app`` (kept apart: this file is long enough).
 from kenri.cli import likeness as _likeness  # noqa: E402, F401
+from kenri.cli import maintenance as _maintenance  # noqa: E402, F401
 from kenri.cli import provenance as _provenance  # noqa: E402, F401
 from kenri.cli import service as _service  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Keeping a registry healthy: backups (export and restore) and the consistency check."""
