@@ -17,10 +17,12 @@ from kenri.fingerprints.base import Fingerprint
 from kenri.likeness.faces import FACE, FACE_VERSION
 from kenri.registry.models import FingerprintRow, Reference
 
-# Distances between dlib descriptors, calibrated in bench/likeness.py (docs/benchmarks.md):
-# at or under BLOCK the same person (0.1% of other people's faces); REVIEW asks a person.
-FACE_BLOCK_DISTANCE = 0.50
-FACE_REVIEW_DISTANCE = 0.58
+# Distances between dlib descriptors, calibrated in bench/likeness.py (docs/likeness.md). One
+# person across video frames: 0.38-0.47; different people in real photos: 0.58 and more; but
+# different people's low-resolution faces (upscaled 25 px crops) come as close as 0.45-0.55.
+# So a block needs <= 0.45 and the grey zone up to 0.55 goes to a person.
+FACE_BLOCK_DISTANCE = 0.45
+FACE_REVIEW_DISTANCE = 0.55
 FACE_FAR_DISTANCE = 0.75  # scores fade to 0 here
 
 
