@@ -12,7 +12,6 @@ apart (docs/reliability.md).
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import shutil
@@ -35,6 +34,7 @@ import kenri.service.tenants  # noqa: F401
 from kenri.audit.log import verify as verify_audit
 from kenri.db import alembic_config, make_engine, migrate
 from kenri.errors import InvalidInput
+from kenri.registry.media import sha256_file
 from kenri.registry.models import Base
 
 FORMAT = "kenri-export"
@@ -108,14 +108,6 @@ def _is_datetime(kind: Any) -> bool:
     return isinstance(kind, DateTime) or isinstance(getattr(kind, "impl", None), DateTime)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def export(engine: Engine, media_dir: Path, out: Path) -> ExportSummary:
     """Write the registry to the folder ``out`` (which must not exist yet)."""
     out = Path(out)
@@ -144,7 +136,7 @@ def export(engine: Engine, media_dir: Path, out: Path) -> ExportSummary:
                     handle.write(json.dumps(_encode(table, row), ensure_ascii=False) + "\n")
                     count += 1
             rows[table.name] = count
-            files[f"tables/{table.name}.jsonl"] = _sha256(path)
+            files[f"tables/{table.name}.jsonl"] = sha256_file(path)
     media_files = media_bytes = 0
     media_root = Path(media_dir)
     if media_root.exists():
@@ -155,7 +147,7 @@ def export(engine: Engine, media_dir: Path, out: Path) -> ExportSummary:
             target = partial / "media" / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
-            files[f"media/{relative}"] = _sha256(target)
+            files[f"media/{relative}"] = sha256_file(target)
             media_files += 1
             media_bytes += target.stat().st_size
     manifest = {
@@ -185,7 +177,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             raise InvalidInput(f"export names a file outside itself: {relative!r}")
         if not path.is_file():
             raise InvalidInput(f"export is incomplete: {relative} is missing")
-        if _sha256(path) != digest:
+        if sha256_file(path) != digest:
             raise InvalidInput(f"export is damaged: {relative} does not match its hash")
     return manifest
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from fastapi import Request, UploadFile
 
@@ -26,6 +30,16 @@ async def read_upload(request: Request, upload: UploadFile) -> bytes:
     if not data:
         raise InvalidInput("empty upload")
     return data
+
+
+@contextmanager
+def upload_as_file(data: bytes, filename: str | None, default: str) -> Iterator[Path]:
+    """The uploaded bytes as a file under its own (sanitised) name, removed afterwards."""
+    name = Path(filename or default).name[:200] or default
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        yield path
 
 
 def decode_base64(text: str | None) -> bytes | None:

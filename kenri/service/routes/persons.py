@@ -3,9 +3,7 @@ their verified face photos. Grants of ``likeness`` go through ``/v1/grants`` lik
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
@@ -14,7 +12,7 @@ from kenri.likeness.persons import Consent, add_face, add_person
 from kenri.registry.models import PERSON
 from kenri.registry.views import name_views, reference_view, work_view
 from kenri.service.auth import Caller, holder
-from kenri.service.routes.common import kenri_of, own_work, read_upload
+from kenri.service.routes.common import kenri_of, own_work, read_upload, upload_as_file
 from kenri.service.schemas import IdPath, PersonIn
 
 router = APIRouter(prefix="/v1", tags=["persons"])
@@ -41,23 +39,19 @@ async def upload_face(
 ) -> dict:
     """Add a photo showing the person's face alone, with who verified the consent and when."""
     data = await read_upload(request, file)
-    name = Path(file.filename or "face").name[:200] or "face"
     app = kenri_of(request)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        path.write_bytes(data)
-        with app.transaction(who.label) as tx:
-            person = own_work(tx, who, person_id)
-            if person.kind != PERSON:
-                raise NotFound(f"no person {person_id}")
-            added = add_face(tx, person, path, Consent(verified_by, method, verified_at, note))
-            view = reference_view(added.reference)
-            view["face"] = added.face.to_dict()
-            view["consent"] = {
-                "id": added.consent.id,
-                "verified_by": added.consent.verified_by,
-                "verified_at": added.consent.verified_at.isoformat(),
-                "method": added.consent.method,
-            }
+    with upload_as_file(data, file.filename, "face") as path, app.transaction(who.label) as tx:
+        person = own_work(tx, who, person_id)
+        if person.kind != PERSON:
+            raise NotFound(f"no person {person_id}")
+        added = add_face(tx, person, path, Consent(verified_by, method, verified_at, note))
+        view = reference_view(added.reference)
+        view["face"] = added.face.to_dict()
+        view["consent"] = {
+            "id": added.consent.id,
+            "verified_by": added.consent.verified_by,
+            "verified_at": added.consent.verified_at.isoformat(),
+            "method": added.consent.method,
+        }
     app.sync_index()
     return view

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 from sqlalchemy import select
@@ -20,6 +17,7 @@ from kenri.service.routes.common import (
     own_reference,
     own_work,
     read_upload,
+    upload_as_file,
 )
 from kenri.service.schemas import MAX_ID, CharacterIn, IdPath, IdQuery, NamesIn, WorkIn
 
@@ -105,18 +103,14 @@ async def upload_reference(
 ) -> dict:
     """Upload a reference image or video for one of your works (or a character of it)."""
     data = await read_upload(request, file)
-    name = Path(file.filename or "upload").name[:200] or "upload"
     app = kenri_of(request)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        path.write_bytes(data)
-        with app.transaction(who.label) as tx:
-            work = own_work(tx, who, work_id)
-            character = own_character(tx, who, character_id) if character_id else None
-            if character is not None and character.work_id != work.id:
-                raise NotFound(f"no character {character_id} of work {work_id}")
-            reference, created = tx.registry.add_reference(path, work, character)
-            view = reference_view(reference)
+    with upload_as_file(data, file.filename, "upload") as path, app.transaction(who.label) as tx:
+        work = own_work(tx, who, work_id)
+        character = own_character(tx, who, character_id) if character_id else None
+        if character is not None and character.work_id != work.id:
+            raise NotFound(f"no character {character_id} of work {work_id}")
+        reference, created = tx.registry.add_reference(path, work, character)
+        view = reference_view(reference)
     app.sync_index()
     return {**view, "created": created}
 
