@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from kenri.fingerprints.base import Fingerprint
 from kenri.likeness.faces import FACE, FACE_VERSION
+from kenri.matching.scoring import BLOCK_THRESHOLD, REVIEW_THRESHOLD
 from kenri.registry.models import FingerprintRow, Reference
 
 # Distances between dlib descriptors, calibrated in bench/likeness.py (docs/likeness.md). One
@@ -26,29 +27,24 @@ FACE_REVIEW_DISTANCE = 0.55
 FACE_FAR_DISTANCE = 0.75  # scores fade to 0 here
 
 
-def face_score(distance: float) -> float:
-    """Distance to score, so face matches share the screening thresholds (0.5 review, 0.9 block)."""
-    from kenri.matching.scoring import BLOCK_THRESHOLD, REVIEW_THRESHOLD
+# Distance to score, so face matches share the screening thresholds (0.5 review, 0.9 block).
+_DISTANCES = (0.0, FACE_BLOCK_DISTANCE, FACE_REVIEW_DISTANCE, FACE_FAR_DISTANCE)
+_SCORES = (1.0, BLOCK_THRESHOLD, REVIEW_THRESHOLD, 0.0)
 
-    points = (
-        (0.0, 1.0),
-        (FACE_BLOCK_DISTANCE, BLOCK_THRESHOLD),
-        (FACE_REVIEW_DISTANCE, REVIEW_THRESHOLD),
-        (FACE_FAR_DISTANCE, 0.0),
-    )
-    xs, ys = zip(*points, strict=True)
-    return round(float(np.interp(distance, xs, ys)), 4)
+
+def face_score(distance: float) -> float:
+    return round(float(np.interp(distance, _DISTANCES, _SCORES)), 4)
 
 
 class FaceIndex:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._marks: tuple | None = None
-        self.reference_ids = np.zeros(0, dtype=np.int64)
-        self.descriptors = np.zeros((0, 128), dtype=np.float32)
+        # (reference ids, descriptors), swapped as one so a reader never sees half a reload
+        self._data = (np.zeros(0, dtype=np.int64), np.zeros((0, 128), dtype=np.float32))
 
     def __len__(self) -> int:
-        return len(self.reference_ids)
+        return len(self._data[0])
 
     def sync(self, session: Session) -> None:
         live = (
@@ -73,11 +69,11 @@ class FaceIndex:
                 found = Fingerprint.from_bytes(FACE, version, data).arrays["descriptors"]
                 ids += [reference_id] * len(found)
                 vectors.append(found)
-            self.reference_ids = np.array(ids, dtype=np.int64)
-            self.descriptors = (
+            self._data = (
+                np.array(ids, dtype=np.int64),
                 np.concatenate(vectors).astype(np.float32)
                 if vectors
-                else np.zeros((0, 128), dtype=np.float32)
+                else np.zeros((0, 128), dtype=np.float32),
             )
             self._marks = marks
 
@@ -85,12 +81,13 @@ class FaceIndex:
         self, descriptor: np.ndarray, within: float = FACE_FAR_DISTANCE
     ) -> dict[int, float]:
         """Registered face photos within ``within`` of one face: {reference id: distance}."""
-        if not len(self):
+        reference_ids, descriptors = self._data
+        if not len(reference_ids):
             return {}
-        distances = np.linalg.norm(self.descriptors - descriptor[None, :], axis=1)
+        distances = np.linalg.norm(descriptors - descriptor[None, :], axis=1)
         found: dict[int, float] = {}
         for position in np.flatnonzero(distances <= within):
-            reference_id = int(self.reference_ids[position])
+            reference_id = int(reference_ids[position])
             distance = float(distances[position])
             if distance < found.get(reference_id, np.inf):
                 found[reference_id] = distance

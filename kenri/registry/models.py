@@ -203,6 +203,8 @@ class FingerprintRow(Base):
     __tablename__ = "fingerprints"
     __table_args__ = (
         UniqueConstraint("reference_id", "signal", "frame_index", name="uq_fingerprint_frame"),
+        # Face rows are looked up by signal on every screening (a few among millions of frames).
+        Index("ix_fingerprints_signal", "signal"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     reference_id: Mapped[int] = mapped_column(ForeignKey("reference_media.id"), index=True)

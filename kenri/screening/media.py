@@ -332,7 +332,7 @@ class Screener:
                         start=run[0][0],
                         end=run[-1][0] + step,
                         reference_id=reference_id,
-                        reference=f"face: {len(run)} frames",
+                        reference="",  # named from its match below
                         reference_start=None,
                         reference_end=None,
                         score=top,

@@ -1,4 +1,4 @@
-"""likeness: persons as subjects, consent records, grants limited to end users
+"""likeness: persons as subjects, consent records, grants limited to end users, face rows by signal
 
 Revision ID: 0005
 Revises: 0004
@@ -23,6 +23,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("grants") as batch:
         batch.add_column(sa.Column("users", sa.JSON(), nullable=True))
+    op.create_index("ix_fingerprints_signal", "fingerprints", ["signal"])
     op.create_table(
         "likeness_consents",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -43,6 +44,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("likeness_consents")
+    op.drop_index("ix_fingerprints_signal", table_name="fingerprints")
     with op.batch_alter_table("grants") as batch:
         batch.drop_column("users")
     with op.batch_alter_table("works") as batch:
