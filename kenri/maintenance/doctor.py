@@ -9,14 +9,24 @@ a broken chain is reported, not "fixed".
 
 from __future__ import annotations
 
+import shutil
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from kenri.audit.log import verify as verify_audit
+from kenri.claims.models import Claim
 from kenri.errors import NotFound
+from kenri.provenance.generations import Generation
 from kenri.registry.models import FingerprintRow, Reference
+from kenri.screening.findings import Finding as ScreeningFinding
+
+# An ingestion stores its file before it commits the row (fingerprinting a long video takes
+# minutes), so a fresh unreferenced file may belong to a writer still at work: leave it alone.
+ORPHAN_GRACE_S = 3600.0
 
 if TYPE_CHECKING:
     from kenri.app import Kenri
@@ -51,6 +61,7 @@ def examine(app: Kenri, repair: bool = False) -> Report:
     report.findings.append(_audit(app))
     report.findings.append(_media(app))
     report.findings.append(_unfinished_copies(app, repair))
+    report.findings.append(_unreferenced_media(app, repair))
     report.findings.append(_fingerprints(app, repair))
     report.findings.append(_index(app, repair))
     return report
@@ -79,13 +90,69 @@ def _media(app: Kenri) -> Finding:
 
 
 def _unfinished_copies(app: Kenri, repair: bool) -> Finding:
+    """Files a killed writer left: media copies, and index snapshots or pointers never swapped in.
+
+    Readers never see them (media are renamed into place, snapshots are switched by renaming
+    ``CURRENT``), so removing them is always safe.
+    """
     stray = sorted(app.media.root.rglob(".incoming-*")) if app.media.root.exists() else []
+    stray += _index_leftovers(app.matcher.index_dir)
     if not stray:
         return Finding("unfinished copies", True, "none")
     if repair:
         for path in stray:
-            path.unlink(missing_ok=True)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
     return Finding("unfinished copies", False, f"{len(stray)} partial files", repaired=repair)
+
+
+def _index_leftovers(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    pointer = root / "CURRENT"
+    current = pointer.read_text().strip() if pointer.is_file() else None
+    return sorted(
+        path
+        for path in root.iterdir()
+        if path.name.startswith(".CURRENT.") or (path.is_dir() and path.name != current)
+    )
+
+
+def _unreferenced_media(app: Kenri, repair: bool) -> Finding:
+    """Stored files no row points at: left by an ingestion killed before its commit.
+
+    Harmless (re-adding the file reuses it), so this never fails the check; ``repair`` removes
+    those older than ``ORPHAN_GRACE_S``.
+    """
+    root = app.media.root
+    if not root.exists():
+        return Finding("unreferenced media", True, "none")
+    with app.transaction() as tx:
+        known: set[str] = set()
+        for model in (Reference, ScreeningFinding, Claim, Generation):
+            column = model.sha256 if model is Reference else model.media_sha256
+            known.update(sha for sha in tx.session.scalars(select(column).distinct()) if sha)
+    orphans = [
+        path
+        for path in root.glob("??/*")
+        if path.is_file() and not path.name.startswith(".") and path.name[:64] not in known
+    ]
+    if not orphans:
+        return Finding("unreferenced media", True, "none")
+    removed = 0
+    if repair:
+        cutoff = time.time() - ORPHAN_GRACE_S
+        for path in orphans:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+    size = sum(p.stat().st_size for p in orphans if p.exists())
+    detail = f"{len(orphans)} files no row refers to ({size} bytes left)"
+    if repair:
+        detail += f"; removed {removed} older than {ORPHAN_GRACE_S:.0f} s"
+    return Finding("unreferenced media", True, detail, repaired=removed > 0)
 
 
 def _fingerprints(app: Kenri, repair: bool) -> Finding:
