@@ -9,10 +9,8 @@ a broken chain is reported, not "fixed".
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -20,6 +18,7 @@ from sqlalchemy import func, select
 from kenri.audit.log import verify as verify_audit
 from kenri.claims.models import Claim
 from kenri.errors import NotFound
+from kenri.matching import snapshot as snapshots
 from kenri.provenance.generations import Generation
 from kenri.registry.models import FingerprintRow, Reference
 from kenri.screening.findings import Finding as ScreeningFinding
@@ -95,29 +94,14 @@ def _unfinished_copies(app: Kenri, repair: bool) -> Finding:
     Readers never see them (media are renamed into place, snapshots are switched by renaming
     ``CURRENT``), so removing them is always safe.
     """
-    stray = sorted(app.media.root.rglob(".incoming-*")) if app.media.root.exists() else []
-    stray += _index_leftovers(app.matcher.index_dir)
+    copies = sorted(app.media.root.rglob(".incoming-*")) if app.media.root.exists() else []
+    if repair:
+        for path in copies:
+            path.unlink(missing_ok=True)
+    stray = copies + snapshots.leftovers(app.matcher.index_dir, remove=repair)
     if not stray:
         return Finding("unfinished copies", True, "none")
-    if repair:
-        for path in stray:
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
     return Finding("unfinished copies", False, f"{len(stray)} partial files", repaired=repair)
-
-
-def _index_leftovers(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    pointer = root / "CURRENT"
-    current = pointer.read_text().strip() if pointer.is_file() else None
-    return sorted(
-        path
-        for path in root.iterdir()
-        if path.name.startswith(".CURRENT.") or (path.is_dir() and path.name != current)
-    )
 
 
 def _unreferenced_media(app: Kenri, repair: bool) -> Finding:

@@ -3,20 +3,28 @@
 A writer builds ``index/v<N>/`` completely, then swaps ``CURRENT`` with an atomic rename, so a
 reader (or a restart after ``kill -9``) always sees one complete snapshot: the indexes and the
 manifest that says which fingerprints they hold.
+
+Several processes may share one data folder (service workers, a CLI import beside them). A lock
+file (``flock``) keeps one process from deleting a snapshot another is still writing or reading:
+writers take it exclusively, readers shared.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kenri.matching.index import BinaryIndex, FloatIndex
 
 SNAPSHOT_FORMAT = 1
+LOCK_NAME = ".lock"
 
 
 @dataclass
@@ -36,6 +44,16 @@ class Snapshot:
     indexes: dict[str, BinaryIndex | FloatIndex]
 
 
+@contextmanager
+def _locked(root: Path, exclusive: bool) -> Iterator[None]:
+    with open(root / LOCK_NAME, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _current(root: Path) -> Path | None:
     pointer = root / "CURRENT"
     if not pointer.is_file():
@@ -49,6 +67,13 @@ def load(root: Path, signals: dict[str, int], binary: set[str]) -> Snapshot | No
 
     ``binary`` names the signals with binary codes; the others hold float vectors.
     """
+    if not root.is_dir():
+        return None
+    with _locked(root, exclusive=False):
+        return _load(root, signals, binary)
+
+
+def _load(root: Path, signals: dict[str, int], binary: set[str]) -> Snapshot | None:
     folder = _current(root)
     if folder is None:
         return None
@@ -67,6 +92,11 @@ def load(root: Path, signals: dict[str, int], binary: set[str]) -> Snapshot | No
 
 def save(root: Path, snapshot: Snapshot) -> Path:
     root.mkdir(parents=True, exist_ok=True)
+    with _locked(root, exclusive=True):
+        return _save(root, snapshot)
+
+
+def _save(root: Path, snapshot: Snapshot) -> Path:
     folder = Path(tempfile.mkdtemp(dir=root, prefix="v"))
     for name, index in snapshot.indexes.items():
         index.save(folder / f"{name}.faiss")
@@ -86,6 +116,27 @@ def save(root: Path, snapshot: Snapshot) -> Path:
     if previous is not None and previous != folder:
         shutil.rmtree(previous, ignore_errors=True)
     return folder
+
+
+def leftovers(root: Path, remove: bool = False) -> list[Path]:
+    """Snapshot folders and pointer files a killed writer left (never read: safe to remove)."""
+    if not root.is_dir():
+        return []
+    with _locked(root, exclusive=remove):
+        pointer = root / "CURRENT"
+        current = pointer.read_text().strip() if pointer.is_file() else None
+        found = sorted(
+            path
+            for path in root.iterdir()
+            if path.name.startswith(".CURRENT.") or (path.is_dir() and path.name != current)
+        )
+        if remove:
+            for path in found:
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+    return found
 
 
 def _fsync_dir(path: Path) -> None:
