@@ -17,7 +17,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sqlalchemy import Engine, LargeBinary, func, insert, inspect, select, text
@@ -172,8 +172,17 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise InvalidInput(f"{folder}: not a kenri export of format version {FORMAT_VERSION}")
     for relative, digest in manifest["files"].items():
+        # Only tables/... and media/... without "..": a media entry is copied to the same
+        # relative place under the media folder, which it must not climb out of.
+        parts = PurePosixPath(relative).parts
         path = (folder / relative).resolve()
-        if not path.is_relative_to(folder.resolve()):
+        if (
+            len(parts) < 2
+            or parts[0] not in ("tables", "media")
+            or ".." in parts
+            or "\\" in relative
+            or not path.is_relative_to((folder / parts[0]).resolve())
+        ):
             raise InvalidInput(f"export names a file outside itself: {relative!r}")
         if not path.is_file():
             raise InvalidInput(f"export is incomplete: {relative} is missing")

@@ -34,8 +34,13 @@ async def read_upload(request: Request, upload: UploadFile) -> bytes:
 
 @contextmanager
 def upload_as_file(data: bytes, filename: str | None, default: str) -> Iterator[Path]:
-    """The uploaded bytes as a file under its own (sanitised) name, removed afterwards."""
-    name = Path(filename or default).name[:200] or default
+    """The uploaded bytes as a file under its own (sanitised) name, removed afterwards.
+
+    Only the last component of the sent name is kept, so it can name a file in the scratch
+    folder and nothing else ("..", "." and NUL bytes included)."""
+    name = Path((filename or "").replace("\x00", "")).name[:200]
+    if name in ("", ".", ".."):
+        name = default
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_bytes(data)
