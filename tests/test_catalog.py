@@ -207,3 +207,18 @@ def test_same_file_for_two_subjects_is_stored_once(app, catalog_dir):
         assert len(refs) == 2 and refs[0].sha256 == refs[1].sha256
         stored = list(app.media.root.rglob("*.png"))
         assert len(stored) == 1
+
+
+def test_a_line_past_the_limit_costs_only_itself(app, catalog_dir: Path, monkeypatch) -> None:
+    from kenri.catalog import importer
+
+    monkeypatch.setattr(importer, "MAX_LINE_BYTES", 2_000)
+    long_line = json.dumps(NAMES_ONLY | {"descriptions": ["x" * 5_000]})
+    path = write(catalog_dir / "c.jsonl", [NAMES_ONLY | {"work": "First"}, long_line,
+                                           NAMES_ONLY | {"work": "Third"}])  # fmt: skip
+    with path.open("ab") as handle:  # a last line without a newline
+        handle.write(json.dumps(NAMES_ONLY | {"work": "Fourth"}).encode())
+    report = import_catalog(app, path)
+    assert [(r.line, r.status) for r in report.lines] == [
+        (1, "created"), (2, "error"), (3, "created"), (4, "created")]  # fmt: skip
+    assert "longer than 2000 bytes" in report.lines[1].error

@@ -82,3 +82,50 @@ def test_store_is_content_addressed_and_idempotent(art, tmp_path):
     assert first == again == tmp_path / "media" / info.sha256[:2] / f"{info.sha256}.png"
     assert sha256_file(first) == info.sha256
     assert not list((tmp_path / "media").rglob(".incoming-*"))
+
+
+def _clip(path, rate: int, frames: int, pts_step: int = 1, size=(64, 48)):
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=rate)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((size[1], size[0], 3), i * 9 % 256,
+                                                       np.uint8), format="rgb24")  # fmt: skip
+            frame.pts = i * pts_step
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("rate", "frames", "pts_step", "message"),
+    [(1000, 50, 1, "1000 frames per second exceeds 480"),  # absurd frame rate
+     (1, 3, 3 * 3600, "longer than 14400 s")],  # absurd length: 6 hours in three frames
+)  # fmt: skip
+def test_videos_of_absurd_rate_or_length_are_refused(tmp_path, rate, frames, pts_step, message):
+    from kenri.fingerprints.video import sample_frames
+
+    clip = _clip(tmp_path / "clip.mp4", rate, frames, pts_step)
+    for read in (probe_media, lambda p: list(sample_frames(p))):  # ingestion and screening
+        with pytest.raises(MediaError, match=message):
+            read(clip)
+
+
+def test_video_frames_past_the_pixel_limit_are_refused_before_decoding(tmp_path, monkeypatch):
+    from kenri.fingerprints import video
+
+    clip = _clip(tmp_path / "clip.mp4", 12, 4, size=(160, 120))
+    assert len(list(video.sample_frames(clip))) >= 1
+    monkeypatch.setattr(video, "MAX_PIXELS", 160 * 120 - 1)
+    with pytest.raises(MediaError, match="160x120 frames exceed 19199 pixels"):
+        list(video.sample_frames(clip))
+    monkeypatch.setattr(video, "MAX_DECODED_FRAMES", 2)  # a stream lying about its length
+    monkeypatch.setattr(video, "MAX_PIXELS", 10**9)
+    with pytest.raises(MediaError, match="more than 2 frames"):
+        list(video.sample_frames(clip))

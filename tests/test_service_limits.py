@@ -99,3 +99,37 @@ def test_the_key_cache_forgets_a_key_when_it_expires() -> None:
     assert cache.get("kenri_a_b") == who
     time.sleep(0.3)
     assert cache.get("kenri_a_b") is None
+
+
+def test_request_bodies_past_their_limit_are_413_before_they_are_read(world, app, monkeypatch):
+    monkeypatch.setenv("KENRI_MAX_JSON_MB", "0.01")  # 10,485 bytes
+    monkeypatch.setenv("KENRI_MAX_REQUEST_MB", "0.05")
+    client = TestClient(create_app(app, deliver_webhooks=False, max_upload_bytes=1_000))
+    headers = world.h("licenseeA") | {"content-type": "application/json"}
+    big = b'{"prompt": "' + b"a" * 20_000 + b'"}'
+    announced = client.post("/v1/screen/prompt", headers=headers, content=big)
+    assert announced.status_code == 413, announced.text
+    assert "larger than 10485 bytes" in announced.json()["detail"]
+
+    def chunks():  # no Content-Length: counted while it streams, cut off at the limit
+        for _ in range(40):
+            yield b" " * 1_000
+
+    streamed = client.post("/v1/screen/prompt", headers=headers, content=chunks())
+    assert streamed.status_code == 413, streamed.text
+    picture = png(Image.effect_noise((256, 256), 60).convert("RGB"))
+    form = client.post("/v1/screen/image", headers=world.h("licenseeA"),
+                       files={"file": ("x.png", picture * 2)})  # fmt: skip
+    assert form.status_code == 413 and "request body larger than 52428" in form.text
+    fine = client.post("/v1/screen/prompt", headers=headers, content=b'{"prompt": "a cat"}')
+    assert fine.status_code == 200, fine.text
+
+
+def test_a_deep_or_oversized_json_value_is_a_4xx_that_does_not_echo_it(world) -> None:
+    deep = b'{"prompt": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    headers = world.h("licenseeA") | {"content-type": "application/json"}
+    response = world.client.post("/v1/screen/prompt", content=deep, headers=headers)
+    assert response.status_code == 400
+    long = world.call("licenseeA", "POST", "/v1/screen/prompt", json={"prompt": "x" * 200_000})
+    assert long.status_code == 422 and "at most" in long.text
+    assert len(long.content) < 1_000  # the 200,000 characters are not sent back

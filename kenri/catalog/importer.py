@@ -8,7 +8,7 @@ touched.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from kenri.app import Kenri
-from kenri.catalog.schema import CatalogEntry, parse_line
+from kenri.catalog.schema import MAX_LINE_BYTES, CatalogEntry, parse_line
 from kenri.errors import KenriError
 from kenri.registry.media import MediaInfo, probe_media
 from kenri.registry.models import ORIGIN_CATALOG
@@ -101,24 +101,53 @@ def import_catalog(
     catalog: str | Path,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Import ``catalog``; returns per-line results. Only an unreadable file raises."""
+    """Import ``catalog``; returns per-line results. Only an unreadable file raises.
+
+    The file is read a line at a time (never more than ``MAX_LINE_BYTES`` of one line), so a
+    catalog of any size, or one long line, costs no more memory than its longest good line.
+    """
     path = Path(catalog)
-    try:
-        raw_lines = path.read_bytes().split(b"\n")
-    except OSError as exc:
-        raise KenriError(f"cannot read catalog {path}: {exc.strerror or exc}") from exc
-    if raw_lines and raw_lines[-1] == b"":
-        raw_lines.pop()
     report = ImportReport(catalog=str(path))
     seen: dict[tuple[str, str, str | None], int] = {}
-    total = len(raw_lines)
-    for number, raw in enumerate(raw_lines, start=1):
-        result = _import_line(kenri, raw, number, path.parent, seen)
-        if result is not None:
-            report.lines.append(result)
-        if progress is not None:
-            progress(number, total)
+    try:
+        total = _count_lines(path)
+        with path.open("rb") as handle:
+            for number, raw in enumerate(_lines(handle), start=1):
+                if raw is None:
+                    too_long = f"line longer than {MAX_LINE_BYTES} bytes"
+                    result = LineResult(number, "error", error=too_long)
+                else:
+                    result = _import_line(kenri, raw, number, path.parent, seen)
+                if result is not None:
+                    report.lines.append(result)
+                if progress is not None:
+                    progress(number, total)
+    except OSError as exc:
+        raise KenriError(f"cannot read catalog {path}: {exc.strerror or exc}") from exc
     return report
+
+
+def _count_lines(path: Path) -> int:
+    count = last = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1]
+    return count + (last not in (0, ord("\n")))
+
+
+def _lines(handle) -> Iterator[bytes | None]:
+    """Each line without its newline; None for a line past ``MAX_LINE_BYTES`` (skipped)."""
+    while line := handle.readline(MAX_LINE_BYTES + 2):
+        if line.endswith(b"\n"):
+            yield line[:-1].removesuffix(b"\r")  # one byte too long still: parse_line says so
+            continue
+        if len(line) <= MAX_LINE_BYTES:
+            yield line  # the last line, without a newline
+            continue
+        while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+            pass  # the rest of the overlong line
+        yield None
 
 
 def _import_line(

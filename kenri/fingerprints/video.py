@@ -10,11 +10,15 @@ from pathlib import Path
 import numpy as np
 
 from kenri.errors import MediaError
+from kenri.fingerprints.imageio import MAX_PIXELS
 
 SAMPLE_FPS = 2.0
 FRAME_MAX_SIDE = 512
 MAX_DURATION_S = 4 * 3600
+MAX_FRAME_RATE = 480  # frames per second a stream may declare (slow-motion phones: 240)
 MAX_SAMPLED_FRAMES = 20_000
+# Decoding cost is bounded even where a stream lies about its rate or length.
+MAX_DECODED_FRAMES = MAX_DURATION_S * 60
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,18 @@ class SampledFrame:
     index: int  # running number of the sampled frame
     time_s: float
     rgb: np.ndarray
+
+
+def check_stream(container, stream, name: str) -> None:
+    """Refuse, from the headers alone, a stream too long, too fast or too large to decode."""
+    if container.duration is not None and container.duration / 1e6 > MAX_DURATION_S:
+        raise MediaError(f"{name}: longer than {MAX_DURATION_S} s")
+    width, height = stream.codec_context.width or 0, stream.codec_context.height or 0
+    if width * height > MAX_PIXELS:
+        raise MediaError(f"{name}: {width}x{height} frames exceed {MAX_PIXELS} pixels")
+    rate = stream.average_rate or stream.guessed_rate
+    if rate is not None and float(rate) > MAX_FRAME_RATE:
+        raise MediaError(f"{name}: {float(rate):.0f} frames per second exceeds {MAX_FRAME_RATE}")
 
 
 def sample_frames(
@@ -44,14 +60,18 @@ def sample_frames(
             raise MediaError(f"{name}: no video stream")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        if container.duration is not None and container.duration / 1e6 > MAX_DURATION_S:
-            raise MediaError(f"{name}: longer than {MAX_DURATION_S} s")
+        check_stream(container, stream, name)
         step = 1.0 / fps
         next_t = 0.0
-        produced = 0
+        produced = decoded = 0
         try:
             for frame in container.decode(stream):
+                decoded += 1
+                if decoded > MAX_DECODED_FRAMES:
+                    raise MediaError(f"{name}: more than {MAX_DECODED_FRAMES} frames")
                 t = frame.time if frame.time is not None else produced * step
+                if t > MAX_DURATION_S:
+                    raise MediaError(f"{name}: longer than {MAX_DURATION_S} s")
                 if t + 1e-6 < next_t:
                     continue
                 width, height = frame.width, frame.height

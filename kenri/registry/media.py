@@ -16,6 +16,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from kenri.errors import MediaError
+from kenri.fingerprints.video import check_stream
 
 # Decompression-bomb guard: references are artwork, not gigapixel scans.
 MAX_IMAGE_PIXELS = 64_000_000
@@ -85,6 +86,7 @@ def _probe_video(path: Path) -> tuple[str, int, int, float | None]:
             if not streams:
                 raise MediaError(f"{path.name}: no video stream")
             stream = streams[0]
+            check_stream(container, stream, path.name)
             frame = next(container.decode(stream), None)
             if frame is None:
                 raise MediaError(f"{path.name}: no decodable video frame")

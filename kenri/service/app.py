@@ -13,6 +13,8 @@ import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 import kenri
@@ -30,6 +32,7 @@ from kenri.errors import (
 from kenri.portal import routes as portal
 from kenri.service.auth import KeyCache
 from kenri.service.jobs import JobRunner
+from kenri.service.limits import DEFAULT_JSON_LIMIT, DEFAULT_REQUEST_LIMIT, BodyLimit
 from kenri.service.routes import (
     admin,
     claims,
@@ -63,15 +66,24 @@ def _deliver_forever(app: Kenri, stop: threading.Event) -> None:
             continue
 
 
+def _mib(variable: str) -> int | None:
+    value = os.environ.get(variable)
+    return int(float(value) * 2**20) if value else None
+
+
 def create_app(
     app: Kenri | None = None, deliver_webhooks: bool = True, max_upload_bytes: int | None = None
 ) -> FastAPI:
     """The ASGI app; ``app`` defaults to ``kenri.open()`` (KENRI_HOME / KENRI_DB).
 
-    ``max_upload_bytes`` per uploaded file defaults to ``KENRI_MAX_UPLOAD_MB`` (256) MiB.
+    ``max_upload_bytes`` per uploaded file defaults to ``KENRI_MAX_UPLOAD_MB`` (256) MiB; a
+    JSON body to ``KENRI_MAX_JSON_MB`` (8) MiB; a whole multipart request to
+    ``KENRI_MAX_REQUEST_MB`` (1024) MiB.
     """
     core = app or kenri.open()
     upload_limit = max_upload_bytes or int(os.environ.get("KENRI_MAX_UPLOAD_MB", "256")) * 2**20
+    json_limit = _mib("KENRI_MAX_JSON_MB") or DEFAULT_JSON_LIMIT
+    request_limit = max(_mib("KENRI_MAX_REQUEST_MB") or DEFAULT_REQUEST_LIMIT, upload_limit)
 
     @asynccontextmanager
     async def lifespan(api: FastAPI):
@@ -95,8 +107,15 @@ def create_app(
     # Screening is CPU-bound and thread-safe: as many at once as there are cores, the rest
     # wait their turn (the database work around them does not hold a slot).
     api.state.cpu_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
+    api.add_middleware(BodyLimit, json_limit=json_limit, request_limit=request_limit)
     for module in (admin, registry, persons, grants, screening, generations, claims):
         api.include_router(module.router)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        """422 naming what is wrong, without echoing the input back (it may be megabytes)."""
+        errors = [{k: v for k, v in e.items() if k not in ("input", "url")} for e in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
     @api.exception_handler(KenriError)
     async def kenri_error(request: Request, exc: KenriError) -> Response:
