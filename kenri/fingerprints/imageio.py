@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from kenri.errors import MediaError
 
+ORIENTATION = 0x0112  # EXIF tag
 MAX_PIXELS = 64_000_000
 MAX_BYTES = 256 * 1024**2
 
@@ -22,14 +24,22 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow raises DecompressionBombError past
 
 
 def to_rgb(image: Image.Image) -> np.ndarray:
-    """RGB array; transparency is composited over white (how artwork is shown on a page)."""
-    image = ImageOps.exif_transpose(image) or image
+    """RGB array; transparency is composited over white (how artwork is shown on a page).
+
+    Written to hold as few full-size copies as it can (at the pixel limit one RGB copy is
+    192 MB): the orientation is fixed in place, an RGB image is not converted again, and
+    transparency is pasted onto an RGB canvas rather than composited in RGBA.
+    """
+    if image.getexif().get(ORIENTATION, 1) != 1:
+        image = ImageOps.exif_transpose(image) or image
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
-        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        canvas.alpha_composite(rgba)
-        image = canvas
-    return np.asarray(image.convert("RGB"))
+        image = Image.new("RGB", rgba.size, (255, 255, 255))
+        image.paste(rgba, mask=rgba.getchannel("A"))
+        del rgba
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    return np.asarray(image)
 
 
 def load_image(source: str | os.PathLike[str] | bytes) -> np.ndarray:
@@ -60,6 +70,11 @@ def load_image(source: str | os.PathLike[str] | bytes) -> np.ndarray:
         raise MediaError(f"{name}: not an image file") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError) as exc:
         raise MediaError(f"{name}: not a readable image ({exc})") from None
+    except (IndexError, TypeError, struct.error) as exc:
+        # How Pillow's format readers fail on malformed fields past open (a truncated GIF
+        # frame, a TIFF strip offset of the wrong type; found by fuzzing): the same classes
+        # Image.open itself turns into "cannot identify image file".
+        raise MediaError(f"{name}: not a readable image (malformed: {exc!r})") from None
 
 
 def fit(rgb: np.ndarray, max_side: int, min_side: int = 0) -> np.ndarray:
