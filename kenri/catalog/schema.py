@@ -101,7 +101,7 @@ def parse_line(line: str, base_dir: Path) -> CatalogEntry | None:
         return None
     try:
         obj = json.loads(line)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: also an int past 4,300 digits
         raise InvalidInput(f"invalid JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise InvalidInput("a catalog line must be a JSON object")

@@ -32,7 +32,10 @@ def check_stream(container, stream, name: str) -> None:
     """Refuse, from the headers alone, a stream too long, too fast or too large to decode."""
     if container.duration is not None and container.duration / 1e6 > MAX_DURATION_S:
         raise MediaError(f"{name}: longer than {MAX_DURATION_S} s")
-    width, height = stream.codec_context.width or 0, stream.codec_context.height or 0
+    context = stream.codec_context
+    if context is None:  # a codec FFmpeg has no decoder for (found by fuzzing)
+        raise MediaError(f"{name}: not a readable video (no decoder for its codec)")
+    width, height = context.width or 0, context.height or 0
     if width * height > MAX_PIXELS:
         raise MediaError(f"{name}: {width}x{height} frames exceed {MAX_PIXELS} pixels")
     rate = stream.average_rate or stream.guessed_rate

@@ -177,7 +177,7 @@ def _finish(item: Item) -> Item:
         try:
             loaded = json.loads(raw)
             item.metadata = loaded if isinstance(loaded, dict) else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep ("[[[[...")
             item.metadata = {"_unreadable_json": True}
         if item.caption is None and isinstance(item.metadata.get("caption"), str):
             item.caption = item.metadata["caption"]

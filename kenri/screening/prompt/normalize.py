@@ -170,16 +170,18 @@ def _collapse(text: str, chars: list[str], offsets: list[int]) -> Folded:
     """Collapse repeated letters within a word; never across a separator ("from mew")."""
     out_chars: list[str] = []
     out_offsets: list[int] = []
+    # text[out_offsets[-1] + 1 : alnum_to] is known to be letters and digits: each character
+    # is looked at once per run, so a run of 10,000 "a" is linear, not quadratic.
+    alnum_to = 0
     for ch, off in zip(chars, offsets, strict=True):
-        if (
-            out_chars
-            and out_chars[-1] == ch
-            and not _is_cjk(ch)
-            and all(c.isalnum() for c in text[out_offsets[-1] + 1 : off])
-        ):
-            continue
+        if out_chars and out_chars[-1] == ch and not _is_cjk(ch):
+            if off > alnum_to and all(c.isalnum() for c in text[alnum_to:off]):
+                alnum_to = off
+            if off <= alnum_to:
+                continue
         out_chars.append(ch)
         out_offsets.append(off)
+        alnum_to = off + 1
     return Folded("".join(out_chars), tuple(out_offsets))
 
 

@@ -1,0 +1,39 @@
+"""Fuzz ``kenri.fingerprints.video.sample_frames(path)`` on bytes written to a temp file.
+
+Contract: every frame an RGB uint8 array, or ``MediaError``; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import atheris
+
+with atheris.instrument_imports(include=["kenri"]):
+    from kenri.errors import MediaError
+    from kenri.fingerprints.video import sample_frames
+
+import _harness  # noqa: E402
+
+FD, PATH = tempfile.mkstemp(suffix=".mp4", prefix="kenri-fuzz-")
+os.close(FD)
+
+
+def TestOneInput(data: bytes) -> None:  # noqa: N802 - the name atheris expects
+    with open(PATH, "wb") as handle:
+        handle.write(data)
+    try:
+        for frame in sample_frames(PATH):
+            rgb = frame.rgb
+            assert rgb.dtype.name == "uint8" and rgb.ndim == 3 and rgb.shape[2] == 3
+    except MediaError:
+        return
+
+
+if __name__ == "__main__":
+    try:
+        atheris.Setup(_harness.argv("video", max_len=65536), TestOneInput)
+        atheris.Fuzz()
+    finally:
+        os.unlink(PATH)
