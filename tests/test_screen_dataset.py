@@ -124,7 +124,11 @@ def test_every_item_gets_a_decision_with_reasons(registry, dataset, tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert report["holders"]["Nova Comics"]["excluded"] >= 1
     assert report["opt_outs"] == 1
-    assert "Nova Comics" in (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    assert "Nova Comics" in page
+    listed = report["holders"]["Nova Comics"]["items"]  # the holder sees which items, not a count
+    excluded = [i for i in listed if i["decision"] == "exclude"]
+    assert excluded and all(f"<td>{i['key']}</td>" in page for i in excluded)
 
 
 def test_a_grant_for_training_keeps_the_licensed_work(registry, dataset, tmp_path):

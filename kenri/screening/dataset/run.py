@@ -200,10 +200,15 @@ def write_decisions(path: Path, rows: list[dict[str, Any]]) -> None:
     write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
 
+REPORT_ITEMS_PER_HOLDER = 200  # listed in the report; decisions.parquet has every one
+ITEM_FIELDS = ("shard", "key", "decision", "work", "character", "score", "grant")
+
+
 def holder_report(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Per rights holder: what was found, excluded and licensed, by work."""
     holders: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"found": 0, "excluded": 0, "review": 0, "licensed": 0, "works": Counter()}
+        lambda: {"found": 0, "excluded": 0, "review": 0, "licensed": 0, "works": Counter(),
+                 "items": []}  # fmt: skip
     )
     for row in rows:
         if not row["holder"]:
@@ -211,6 +216,8 @@ def holder_report(rows: list[dict[str, Any]]) -> dict[str, Any]:
         entry = holders[row["holder"]]
         entry["found"] += 1
         entry["works"][row["work"]] += 1
+        if len(entry["items"]) < REPORT_ITEMS_PER_HOLDER:
+            entry["items"].append({k: row[k] for k in ITEM_FIELDS})
         if row["grant"]:
             entry["licensed"] += 1
         elif row["decision"] == "exclude":
