@@ -1,7 +1,10 @@
-"""Media the tests make themselves: small videos encoded with PyAV (FFmpeg), busy scenes."""
+"""Media and catalogs the tests make themselves (PyAV videos, busy scenes), and kenri as a child."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import av
@@ -11,9 +14,17 @@ from PIL import Image, ImageDraw
 
 
 def make_video(
-    path: Path, frames: int = 24, size: tuple[int, int] = (160, 120), fps: int = 12
+    path: Path,
+    frames: int = 24,
+    size: tuple[int, int] = (160, 120),
+    fps: int = 12,
+    pts_step: int = 1,
 ) -> Path:
-    """A moving colour gradient, H.264 in MP4 (or VP8 in WebM by the file suffix)."""
+    """A moving colour gradient, H.264 in MP4 (or VP8 in WebM by the file suffix).
+
+    ``pts_step`` spaces the frames' timestamps (in 1/``fps`` units): 3600 * fps makes each frame
+    an hour apart, a long video in a few frames.
+    """
     codec = "libvpx" if path.suffix == ".webm" else "libx264"
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=fps)
@@ -25,11 +36,41 @@ def make_video(
             y = np.linspace(0, 255, h).astype(np.int64)[:, None].repeat(w, 1)
             rgb = np.stack([(x + i * 8) % 256, y, np.full_like(x, (i * 20) % 256)], axis=-1)
             frame = av.VideoFrame.from_ndarray(rgb.astype(np.uint8), format="rgb24")
+            frame.pts = i * pts_step
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+def picture_catalog(folder: Path, name: str, numbers: range, label: str) -> Path:
+    """A catalog of one character per number, each with its own busy picture (seeded by it).
+
+    The same number always gives the same picture, so two catalogs may share lines.
+    """
+    art = folder / "art"
+    art.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i in numbers:
+        image = art / f"{i}.png"
+        if not image.exists():
+            Image.fromarray(unrelated_picture(300 + i)).save(image)
+        lines.append({
+            "holder": f"{label} Holder {i % 3}", "country": "JP", "work": f"{label} Work {i}",
+            "character": f"{label} Character {i}", "names": [f"{label}ling {i}"],
+            "references": [f"art/{i}.png"],
+        })  # fmt: skip
+    path = folder / name
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def kenri_process(home: Path, db_url: str, *args: str, **popen) -> subprocess.Popen:
+    """``kenri --home HOME --db URL ARGS...`` as a child process (stdout dropped unless asked)."""
+    command = [sys.executable, "-m", "kenri", "--home", str(home), "--db", db_url, *args]
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    return subprocess.Popen(command, stderr=subprocess.PIPE, **popen)
 
 
 def unrelated_picture(seed: int = 7) -> np.ndarray:

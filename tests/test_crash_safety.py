@@ -9,7 +9,6 @@ own kill -9 tests (tests/test_screen_dataset.py, tests/test_service_crash.py).
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -17,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import DBAPIError
 
@@ -25,14 +23,9 @@ import kenri
 from kenri.maintenance import doctor
 from kenri.matching import snapshot
 from kenri.registry.models import FingerprintRow, Reference
-from tests.media_factory import make_video, unrelated_picture
+from tests.media_factory import kenri_process, make_video, picture_catalog
 
 LINES = 12
-
-
-def _kenri(home: Path, db_url: str, *args: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "kenri", "--home", str(home), "--db", db_url, *args]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def _count(db_url: str, statement, started: bool = True) -> int:
@@ -74,18 +67,7 @@ def _kill_during(process: subprocess.Popen, started: Callable[[], bool], delay: 
 
 
 def _catalog(folder: Path) -> Path:
-    (folder / "art").mkdir(parents=True)
-    lines = []
-    for i in range(LINES):
-        Image.fromarray(unrelated_picture(100 + i)).save(folder / "art" / f"{i}.png")
-        lines.append({
-            "holder": f"Crash Holder {i % 3}", "country": "JP", "work": f"Crash Work {i}",
-            "character": f"Crash Character {i}", "names": [f"Crashling {i}"],
-            "references": [f"art/{i}.png"],
-        })  # fmt: skip
-    path = folder / "catalog.jsonl"
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    return path
+    return picture_catalog(folder, "catalog.jsonl", range(LINES), "Crash")
 
 
 def _recovered(home: Path, db_url: str) -> kenri.Kenri:
@@ -108,14 +90,14 @@ def _recovered(home: Path, db_url: str) -> kenri.Kenri:
 def test_kill_9_during_catalog_import(db_url: str, tmp_path: Path, after: int) -> None:
     home, catalog = tmp_path / "home", _catalog(tmp_path / "catalog")
     kenri.open(home, db_url).close()  # schema in place, so the child only imports
-    child = _kenri(home, db_url, "import", str(catalog), "--json")
+    child = kenri_process(home, db_url, "import", str(catalog), "--json")
     references = select(func.count(Reference.id))
     killed = _kill_during(child, lambda: _count(db_url, references, started=False) >= after, 0)
     assert killed, "the import finished before it could be killed: make the catalog longer"
     landed = _count(db_url, select(func.count(Reference.id)))
     assert after <= landed < LINES  # killed between two lines or inside one
     _recovered(home, db_url).close()
-    again = _kenri(home, db_url, "import", str(catalog), "--json")
+    again = kenri_process(home, db_url, "import", str(catalog), "--json")
     out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err.decode()
     app = _recovered(home, db_url)
@@ -132,7 +114,7 @@ def test_kill_9_during_reference_ingestion(db_url: str, tmp_path: Path) -> None:
         tx.registry.add_work(holder, "Long Film")
     app.close()
     clip = make_video(tmp_path / "long.mp4", frames=1200, size=(320, 240), fps=24)  # 50 s
-    child = _kenri(home, db_url, "reference", "add", str(clip), "--work", "Long Film")
+    child = kenri_process(home, db_url, "reference", "add", str(clip), "--work", "Long Film")
     media = home / "media"
     stored = lambda: media.exists() and any(media.glob("??/*.mp4"))  # noqa: E731
     assert _kill_during(child, stored, 0.5), "the ingestion finished before it could be killed"
@@ -142,7 +124,7 @@ def test_kill_9_during_reference_ingestion(db_url: str, tmp_path: Path) -> None:
     orphans = next(f for f in report["findings"] if f["check"] == "unreferenced media")
     assert "1 files no row refers to" in orphans["detail"]
     app.close()
-    again = _kenri(home, db_url, "reference", "add", str(clip), "--work", "Long Film")
+    again = kenri_process(home, db_url, "reference", "add", str(clip), "--work", "Long Film")
     assert again.wait(timeout=300) == 0, again.stderr.read().decode()
     app = _recovered(home, db_url)
     report = doctor.examine(app).to_dict()
@@ -218,6 +200,6 @@ def test_kill_9_during_index_rebuild(db_url: str, tmp_path: Path) -> None:
         app.close()
         _recovered(home, db_url).close()
         assert _entries(index) == sorted(["CURRENT", before]), point  # the unfinished one: gone
-    child = _kenri(home, db_url, "index", "rebuild")  # and a killed rebuild can simply be rerun
+    child = kenri_process(home, db_url, "index", "rebuild")  # a killed rebuild can be rerun
     assert child.wait(timeout=300) == 0, child.stderr.read().decode()
     _recovered(home, db_url).close()

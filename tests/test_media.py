@@ -84,25 +84,6 @@ def test_store_is_content_addressed_and_idempotent(art, tmp_path):
     assert not list((tmp_path / "media").rglob(".incoming-*"))
 
 
-def _clip(path, rate: int, frames: int, pts_step: int = 1, size=(64, 48)):
-    import av
-    import numpy as np
-
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=rate)
-        stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
-        for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(np.full((size[1], size[0], 3), i * 9 % 256,
-                                                       np.uint8), format="rgb24")  # fmt: skip
-            frame.pts = i * pts_step
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
-
-
 @pytest.mark.parametrize(
     ("rate", "frames", "pts_step", "message"),
     [(1000, 50, 1, "1000 frames per second exceeds 480"),  # absurd frame rate
@@ -111,7 +92,7 @@ def _clip(path, rate: int, frames: int, pts_step: int = 1, size=(64, 48)):
 def test_videos_of_absurd_rate_or_length_are_refused(tmp_path, rate, frames, pts_step, message):
     from kenri.fingerprints.video import sample_frames
 
-    clip = _clip(tmp_path / "clip.mp4", rate, frames, pts_step)
+    clip = make_video(tmp_path / "clip.mp4", frames, (64, 48), rate, pts_step)
     for read in (probe_media, lambda p: list(sample_frames(p))):  # ingestion and screening
         with pytest.raises(MediaError, match=message):
             read(clip)
@@ -120,7 +101,7 @@ def test_videos_of_absurd_rate_or_length_are_refused(tmp_path, rate, frames, pts
 def test_video_frames_past_the_pixel_limit_are_refused_before_decoding(tmp_path, monkeypatch):
     from kenri.fingerprints import video
 
-    clip = _clip(tmp_path / "clip.mp4", 12, 4, size=(160, 120))
+    clip = make_video(tmp_path / "clip.mp4", frames=4, size=(160, 120))
     assert len(list(video.sample_frames(clip))) >= 1
     monkeypatch.setattr(video, "MAX_PIXELS", 160 * 120 - 1)
     with pytest.raises(MediaError, match="160x120 frames exceed 19199 pixels"):

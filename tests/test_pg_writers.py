@@ -10,42 +10,24 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from sqlalchemy import select
 
 import kenri
 from kenri.maintenance import doctor
 from kenri.matching import snapshot
 from kenri.registry.models import Character, Reference
-from tests.media_factory import unrelated_picture
+from tests.media_factory import kenri_process, picture_catalog
 
 
 def _catalog(folder: Path, name: str, numbers: range) -> Path:
-    art = folder / "art"
-    art.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for i in numbers:
-        image = art / f"{i}.png"
-        if not image.exists():
-            Image.fromarray(unrelated_picture(300 + i)).save(image)
-        lines.append({
-            "holder": f"Shared Holder {i % 2}", "country": "JP", "work": f"Shared Work {i}",
-            "character": f"Shared Character {i}", "names": [f"Sharedling {i}"],
-            "references": [f"art/{i}.png"],
-        })  # fmt: skip
-    path = folder / name
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    return path
+    return picture_catalog(folder, name, numbers, "Shared")
 
 
 def _import(home: Path, db_url: str, catalog: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "kenri", "--home", str(home), "--db", db_url,
-               "import", str(catalog), "--json"]  # fmt: skip
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return kenri_process(home, db_url, "import", str(catalog), "--json", stdout=subprocess.PIPE)
 
 
 def _finish(process: subprocess.Popen) -> dict:

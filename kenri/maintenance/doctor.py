@@ -26,6 +26,13 @@ from kenri.screening.findings import Finding as ScreeningFinding
 # An ingestion stores its file before it commits the row (fingerprinting a long video takes
 # minutes), so a fresh unreferenced file may belong to a writer still at work: leave it alone.
 ORPHAN_GRACE_S = 3600.0
+# Every column naming a stored media file by its SHA-256.
+MEDIA_COLUMNS = (
+    Reference.sha256,
+    ScreeningFinding.media_sha256,
+    Claim.media_sha256,
+    Generation.media_sha256,
+)
 
 if TYPE_CHECKING:
     from kenri.app import Kenri
@@ -115,8 +122,7 @@ def _unreferenced_media(app: Kenri, repair: bool) -> Finding:
         return Finding("unreferenced media", True, "none")
     with app.transaction() as tx:
         known: set[str] = set()
-        for model in (Reference, ScreeningFinding, Claim, Generation):
-            column = model.sha256 if model is Reference else model.media_sha256
+        for column in MEDIA_COLUMNS:
             known.update(sha for sha in tx.session.scalars(select(column).distinct()) if sha)
     orphans = [
         path
