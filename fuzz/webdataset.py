@@ -16,25 +16,16 @@ import atheris
 with atheris.instrument_imports(include=["kenri", "tarfile", "gzip", "json"]):
     import tarfile  # noqa: F401 - imported here so that it is instrumented
 
-    from kenri.screening.dataset.sources import Shard, read_items
+    from contracts import read_tar
 
 import _harness  # noqa: E402
 
 FD, PATH = tempfile.mkstemp(suffix=".tar", prefix="kenri-fuzz-")
 os.close(FD)
-SHARD = Shard("fuzz", "tar", Path(PATH))
 
 
 def TestOneInput(data: bytes) -> None:  # noqa: N802 - the name atheris expects
-    with open(PATH, "wb") as handle:
-        handle.write(data)
-    last = -1
-    for item in read_items(SHARD):
-        assert item.shard == "fuzz" and item.position >= last
-        assert item.error is not None or item.media is not None
-        assert isinstance(item.metadata, dict)
-        last = item.position
-
+    read_tar(data, Path(PATH))
 
 if __name__ == "__main__":
     try:

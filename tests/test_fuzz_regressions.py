@@ -9,9 +9,7 @@ fuzzes. Atheris itself is not needed here.
 from __future__ import annotations
 
 import io
-import json
 import tarfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,107 +17,42 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from kenri.catalog.schema import CatalogEntry, parse_line
+from fuzz.contracts import (
+    MODELS,
+    check_api_body,
+    check_catalog,
+    check_image,
+    check_optout,
+    check_prompt,
+    check_video,
+    read_tar,
+)
+from kenri.catalog.schema import parse_line
 from kenri.errors import InvalidInput, MediaError
 from kenri.fingerprints.imageio import load_image
 from kenri.fingerprints.video import sample_frames
 from kenri.screening.dataset.optout import c2pa_reasons, metadata_reasons
-from kenri.screening.dataset.sources import Item, Shard, read_items
 from kenri.screening.prompt.normalize import fold, is_deliberately_obfuscated
 from kenri.service import schemas
 
 REGRESSIONS = Path(__file__).parent / "fuzz_regressions"
-MODELS = sorted(
-    (
-        v
-        for v in vars(schemas).values()
-        if isinstance(v, type) and issubclass(v, BaseModel) and v is not BaseModel
-    ),
-    key=lambda m: m.__name__,
-)  # fmt: skip  (the order fuzz/api_bodies.py picks a model in, by the first byte)
 DEEP = 10_000
 
 
-# The contracts, one per fuzz target (the same checks as fuzz/<target>.py).
-
-
-def check_image(data: bytes) -> None:
-    try:
-        rgb = load_image(data)
-    except MediaError:
-        return
-    assert rgb.dtype == np.uint8 and rgb.ndim == 3 and rgb.shape[2] == 3
-
-
-def check_video(data: bytes, tmp_path: Path) -> None:
-    path = tmp_path / "input.mp4"
-    path.write_bytes(data)
-    try:
-        for frame in sample_frames(path):
-            assert frame.rgb.dtype == np.uint8 and frame.rgb.shape[2] == 3
-    except MediaError:
-        return
-
-
-def read_tar(data: bytes, tmp_path: Path) -> list[Item]:
-    path = tmp_path / "shard.tar"
-    path.write_bytes(data)
-    items = list(read_items(Shard("s", "tar", path)))  # never raises
-    for item in items:
-        assert item.shard == "s" and isinstance(item.metadata, dict)
-        assert item.error is not None or item.media is not None
-    return items
-
-
-def check_catalog(data: bytes) -> None:
-    try:
-        entry = parse_line(data.decode("utf-8", "surrogateescape"), Path("/catalog"))
-    except InvalidInput:
-        return
-    assert entry is None or isinstance(entry, CatalogEntry)
-
-
-def check_api_body(data: bytes) -> None:
-    if not data:
-        return
-    model = MODELS[data[0] % len(MODELS)]
-    try:
-        parsed = model.model_validate_json(data[1:])
-    except ValidationError:
-        return
-    parsed.model_dump_json()
-
-
-def check_prompt(text: str) -> None:
+def _prompt(text: str) -> None:
     is_deliberately_obfuscated("warm")  # the first call loads the word lists (about 1 s)
-    start = time.perf_counter()
-    folded = fold(text)
-    is_deliberately_obfuscated(text)
-    assert time.perf_counter() - start < 1.0, f"{len(text)} characters"
-    assert len(folded.offsets) == len(folded.text)
-    assert all(0 <= o < len(text) for o in folded.offsets)
-    assert list(folded.offsets) == sorted(folded.offsets)
-
-
-def check_optout(data: bytes) -> None:
-    assert all(isinstance(r, str) for r in c2pa_reasons(data))
-    try:
-        loaded = json.loads(data)
-    except (ValueError, RecursionError):
-        return
-    if isinstance(loaded, dict):
-        assert all(isinstance(r, str) for r in metadata_reasons(loaded))
+    check_prompt(text, slow_s=1.0)
 
 
 CHECKS: dict[str, Callable[[bytes, Path], object]] = {
     "images": lambda data, _: check_image(data),
-    "video": check_video,
-    "webdataset": read_tar,
+    "video": lambda data, folder: check_video(data, folder / "input.mp4"),
+    "webdataset": lambda data, folder: read_tar(data, folder / "shard.tar"),
     "catalog": lambda data, _: check_catalog(data),
     "api_bodies": lambda data, _: check_api_body(data),
-    "prompt": lambda data, _: check_prompt(data.decode("utf-8", "replace")),
+    "prompt": lambda data, _: _prompt(data.decode("utf-8", "replace")),
     "optout": lambda data, _: check_optout(data),
 }
 FOUND = sorted(p for p in REGRESSIONS.glob("*/*") if p.is_file())
@@ -219,7 +152,7 @@ def _mp4(tmp_path: Path) -> bytes:
 def test_hostile_videos(tmp_path: Path):
     mp4 = _mp4(tmp_path)
     for data in (b"", mp4[: len(mp4) // 2], mp4[:64], mp4[:-64], _png(), b"\x00" * 4096):
-        check_video(data, tmp_path)
+        check_video(data, tmp_path / "input.mp4")
     for data in (b"", b"\x00" * 4096, mp4[:64]):
         with pytest.raises(MediaError):
             list(sample_frames(_write(tmp_path / "bad.mp4", data)))
@@ -248,22 +181,23 @@ def _tar(members: list[tuple[str, bytes]], kind: bytes = tarfile.REGTYPE) -> byt
 
 def test_hostile_tars_become_error_items(tmp_path: Path):
     png = _png()
-    unsafe = read_tar(_tar([("../evil.png", png), ("/abs.png", png), ("a\\b.png", png)]), tmp_path)
+    members = [("../evil.png", png), ("/abs.png", png), ("a\\b.png", png)]
+    unsafe = read_tar(_tar(members), tmp_path / "shard.tar")
     assert [i.error.split(":")[0] for i in unsafe] == ["unsafe member path"] * 3
-    link = read_tar(_tar([("k.png", b"")], kind=tarfile.SYMTYPE), tmp_path)
+    link = read_tar(_tar([("k.png", b"")], kind=tarfile.SYMTYPE), tmp_path / "shard.tar")
     assert "not a regular file" in link[0].error
     good = _tar([("000001.png", png), ("000001.txt", b"caption")] * 1)
-    truncated = read_tar(good[:700], tmp_path)
+    truncated = read_tar(good[:700], tmp_path / "shard.tar")
     assert truncated and "truncated or corrupt" in truncated[-1].error
     for data in (b"", b"\x1f\x8b" + b"\x00" * 100, b"BZh9" + b"\xff" * 100, b"x" * 1024):
-        read_tar(data, tmp_path)
+        read_tar(data, tmp_path / "shard.tar")
 
 
 def test_item_json_nested_too_deep_is_unreadable_metadata_not_a_crash(tmp_path: Path):
     """json.loads raises RecursionError (not a ValueError) past ~1,000 levels; it escaped
     read_items and failed the whole shard."""
     deep = b"[" * DEEP + b"]" * DEEP
-    items = read_tar(_tar([("1.png", _png()), ("1.json", deep)]), tmp_path)
+    items = read_tar(_tar([("1.png", _png()), ("1.json", deep)]), tmp_path / "shard.tar")
     assert items[0].metadata == {"_unreadable_json": True} and items[0].error is None
 
 
@@ -346,7 +280,7 @@ def test_hostile_api_bodies(data: bytes):
     ids=["repeated", "long-name", "kana", "surrogates", "combining", "format", "ligature", "emoji"],
 )
 def test_hostile_prompts(text: str):
-    check_prompt(text)
+    _prompt(text)
 
 
 def test_folding_stays_linear_on_a_repeated_letter():
