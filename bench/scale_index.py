@@ -299,6 +299,28 @@ def measure(k: Kenri, matcher: Matcher, key_of: dict[int, str], queries: list[Qu
 
 
 # -- the run ----------------------------------------------------------------------------------
+def eval_sources(
+    seed: int, n_pokemon: int, n_manga: int
+) -> tuple[dict[str, Path], list[Path], list[Path]]:
+    """(real references by key, urban photos in a seeded order, evaluation videos).
+
+    The first ``N_BACKGROUNDS`` urban photos are query backgrounds, the rest fill material.
+    """
+    rng = np.random.default_rng(seed)
+    pokemon = sorted(require("images/pokemon_art").glob("*.png"))
+    manga = sorted(require("images/manga109_covers").glob("*.jpg"))
+    urban = [Path(p) for p in rng.permutation(sorted(require("images/urban100").glob("*.jpg")))]
+    chosen = [pokemon[int(i)] for i in rng.permutation(len(pokemon))[:n_pokemon]]
+    chosen += [manga[int(i)] for i in rng.permutation(len(manga))[:n_manga]]
+    paths = {f"{'pokemon' if p.suffix == '.png' else 'manga'}/{p.stem}": p for p in chosen}
+    videos = [
+        p
+        for p in sorted(require("videos").rglob("*"))
+        if p.suffix in (".mp4", ".webm", ".gif") and not any(s in str(p) for s in SKIP_VIDEOS)
+    ]
+    return paths, urban, videos
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="total references per stage")
@@ -317,19 +339,8 @@ def main() -> None:
     cv2.setNumThreads(1)
     faiss.omp_set_num_threads(1)
 
-    rng = np.random.default_rng(args.seed)
-    pokemon = sorted(require("images/pokemon_art").glob("*.png"))
-    manga = sorted(require("images/manga109_covers").glob("*.jpg"))
-    urban = [Path(p) for p in rng.permutation(sorted(require("images/urban100").glob("*.jpg")))]
-    chosen = [pokemon[int(i)] for i in rng.permutation(len(pokemon))[:n_pokemon]]
-    chosen += [manga[int(i)] for i in rng.permutation(len(manga))[:n_manga]]
-    paths = {f"{'pokemon' if p.suffix == '.png' else 'manga'}/{p.stem}": p for p in chosen}
+    paths, urban, videos = eval_sources(args.seed, n_pokemon, n_manga)
     real = list(paths)
-    videos = [
-        p
-        for p in sorted(require("videos").rglob("*"))
-        if p.suffix in (".mp4", ".webm", ".gif") and not any(s in str(p) for s in SKIP_VIDEOS)
-    ]
 
     work = Path(tempfile.mkdtemp(prefix="kenri-bench-scale-"))
     stages: list[dict[str, Any]] = []

@@ -74,12 +74,12 @@ from sqlalchemy import func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kenri  # noqa: E402
-from bench.evaldata import code_version, require, run_header  # noqa: E402
+from bench.evaldata import code_version, run_header  # noqa: E402
 from bench.image_copy import stable_seed, write_catalog  # noqa: E402
 from bench.scale_index import (  # noqa: E402
     N_BACKGROUNDS,
-    SKIP_VIDEOS,
     augmented,
+    eval_sources,
     fill_sources,
     flip_masks,
     log,
@@ -546,18 +546,7 @@ def main() -> None:
     cv2.setNumThreads(1)
     faiss.omp_set_num_threads(1)
 
-    rng = np.random.default_rng(args.seed)
-    pokemon = sorted(require("images/pokemon_art").glob("*.png"))
-    manga = sorted(require("images/manga109_covers").glob("*.jpg"))
-    urban = [Path(p) for p in rng.permutation(sorted(require("images/urban100").glob("*.jpg")))]
-    chosen = [pokemon[int(i)] for i in rng.permutation(len(pokemon))[:n_pokemon]]
-    chosen += [manga[int(i)] for i in rng.permutation(len(manga))[:n_manga]]
-    paths = {f"{'pokemon' if p.suffix == '.png' else 'manga'}/{p.stem}": p for p in chosen}
-    videos = [
-        p
-        for p in sorted(require("videos").rglob("*"))
-        if p.suffix in (".mp4", ".webm", ".gif") and not any(s in str(p) for s in SKIP_VIDEOS)
-    ]
+    paths, urban, videos = eval_sources(args.seed, n_pokemon, n_manga)
 
     work = Path(tempfile.mkdtemp(prefix="kenri-bench-pdq-"))
     stages: list[dict[str, Any]] = []
