@@ -143,3 +143,47 @@ def test_a_snapshot_being_written_is_not_deleted_by_another_writer(tmp_path: Pat
     loaded = snapshot.load(root, {"pdq": 1}, {"pdq"})
     assert loaded is not None and loaded.manifest.items == 5  # the later writer's, complete
     assert snapshot.leftovers(root) == []
+
+
+def test_a_row_committed_during_a_sync_is_indexed_once(
+    app: kenri.Kenri, art: dict[str, Path], monkeypatch
+) -> None:
+    """The sync reads the newest row id, then the rows: one committed in between waits."""
+    from kenri.matching.matcher import Matcher
+
+    with app.transaction() as tx:
+        work = tx.registry.add_work(tx.registry.add_holder("Studio Kumo", "JP"), "Kumo")
+        tx.registry.add_reference(art["hoshimaru"], work)
+    with app.transaction() as tx:
+        marks_before = Matcher._registry_marks(tx.session)
+        tx.registry.add_reference(art["captain_comet"], tx.registry.work("Kumo"))
+    with monkeypatch.context() as patched:  # as if the second import committed mid-sync
+        patched.setattr(Matcher, "_registry_marks", staticmethod(lambda session: marks_before))
+        app.sync_index()
+    app.sync_index()
+    (index,) = [f for f in doctor.examine(app).findings if f.check == "search index"]
+    assert index.ok, index.detail
+
+
+def test_fingerprint_rows_commit_in_id_order_on_postgresql(
+    pg_url: str, tmp_path: Path, art: dict[str, Path]
+) -> None:
+    """A writer holding uncommitted fingerprint rows keeps every other writer waiting."""
+    from sqlalchemy import text
+
+    from kenri.registry.registry import FINGERPRINT_WRITES_LOCK
+
+    app = kenri.open(tmp_path / "home", pg_url)
+    try:
+        with app.transaction() as tx:
+            work = tx.registry.add_work(tx.registry.add_holder("Studio Kumo", "JP"), "Kumo")
+        probe = "SELECT pg_try_advisory_xact_lock(:key)"
+        with app.transaction() as writer, app.transaction() as other:
+            assert other.session.scalar(text(probe), {"key": FINGERPRINT_WRITES_LOCK})
+            other.session.rollback()  # let go again
+            writer.registry.add_reference(art["hoshimaru"], writer.session.merge(work))
+            assert not other.session.scalar(text(probe), {"key": FINGERPRINT_WRITES_LOCK})
+        with app.transaction() as after:
+            assert after.session.scalar(text(probe), {"key": FINGERPRINT_WRITES_LOCK})
+    finally:
+        app.close()

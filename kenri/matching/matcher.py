@@ -170,6 +170,9 @@ class Matcher:
                 select(FingerprintRow)
                 .join(Reference, Reference.id == FingerprintRow.reference_id)
                 .where(FingerprintRow.id > manifest.last_fingerprint_id)
+                # ``last`` was read by an earlier statement: rows committed since then wait
+                # for the next sync, or they would be added now and again then.
+                .where(FingerprintRow.id <= last)
                 .where(Reference.removed_at.is_(None))
                 .order_by(FingerprintRow.id)
                 .execution_options(yield_per=2000)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from kenri.errors import Ambiguous, InvalidInput, NotFound
@@ -29,6 +30,21 @@ from kenri.registry.models import (
     utcnow,
 )
 from kenri.registry.names import SCRIPTS, detect_script, name_key
+
+FINGERPRINT_WRITES_LOCK = 0x6B656E7266  # "kenrf": one PostgreSQL advisory lock key
+
+
+def serialise_fingerprint_writes(session: Session) -> None:
+    """Make fingerprint rows commit in id order: hold a lock until this transaction ends.
+
+    Readers keep the index in step by remembering the highest row id they have seen. On
+    PostgreSQL two writers could otherwise commit ids 11 and 12 out of order, and a reader
+    that saw 12 first would skip 11 for ever. SQLite already has one writer at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        lock = sql("SELECT pg_advisory_xact_lock(:key)")
+        session.execute(lock, {"key": FINGERPRINT_WRITES_LOCK})
+
 
 MAX_NAME_LENGTH = 300
 
@@ -378,6 +394,7 @@ class Registry:
             )
             for frame_index, time_s, fp in fingerprint_media(path, reference.kind, signals)
         ]
+        serialise_fingerprint_writes(self.session)
         self.session.add_all(rows)
         self.session.flush()
         return len(rows)
