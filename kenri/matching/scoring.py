@@ -22,9 +22,10 @@ PDQ_SLOPE = 0.25
 DESCRIPTOR_MIDPOINT = float(os.environ.get("KENRI_DESCRIPTOR_MIDPOINT", "0.92"))
 DESCRIPTOR_SLOPE = float(os.environ.get("KENRI_DESCRIPTOR_SLOPE", "60"))
 
-# Prompt descriptions: strength (see screening/prompt/descriptions.py) at which the score is 0.5.
-DESCRIPTION_MIDPOINT = float(os.environ.get("KENRI_DESCRIPTION_MIDPOINT", "0.211"))
-DESCRIPTION_SLOPE = float(os.environ.get("KENRI_DESCRIPTION_SLOPE", "32.3"))
+# Prompt descriptions: strength (see screening/prompt/descriptions.py) at which the score is 0.5,
+# fitted by bench/prompt_screening.py --calibrate for the onnxruntime text model (e5-small-int8).
+DESCRIPTION_MIDPOINT = float(os.environ.get("KENRI_DESCRIPTION_MIDPOINT", "0.209"))
+DESCRIPTION_SLOPE = float(os.environ.get("KENRI_DESCRIPTION_SLOPE", "32.8"))
 
 REVIEW_THRESHOLD = 0.5
 BLOCK_THRESHOLD = 0.9

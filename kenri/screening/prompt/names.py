@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import ahocorasick
 from rapidfuzz import process
@@ -110,7 +111,7 @@ class NameMatcher:
         for start, end in candidates:
             if any(start < t_end and t_start < end for t_start, t_end in taken):
                 continue  # already found as written; a fuzzy reading would only blur it
-            key = fold(prompt[start:end]).text
+            key = _folded_word(prompt[start:end])
             if len(key) < FUZZY_MIN_LENGTH or not key.isascii():
                 continue
             if all(is_dictionary_word(w) for w in prompt[start:end].casefold().split()):
@@ -129,6 +130,11 @@ class NameMatcher:
             for index in self._by_key[name_key]:
                 hits.append(NameHit(self.entries[index], start, end, "fuzzy", int(distance)))
         return hits
+
+
+@lru_cache(maxsize=1 << 16)  # prompts repeat their words; folding one is the fuzzy pass's cost
+def _folded_word(word: str) -> str:
+    return fold(word).text
 
 
 def _words(prompt: str) -> list[tuple[int, int]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jaconv
 
@@ -59,6 +60,7 @@ def is_japanese(ch: str) -> bool:
     return _is_kana(ch) or _is_cjk(ch)
 
 
+@lru_cache(maxsize=1 << 14)  # a pure function of one character, called for every character
 def _base_letters(ch: str) -> str:
     """NFKC + casefold + confusables + accents stripped, for one original character."""
     text = unicodedata.normalize("NFKC", ch).casefold().translate(CONFUSABLES)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from kenri.errors import NotFound
 from kenri.likeness.persons import Consent, add_face, add_person
@@ -39,12 +40,24 @@ async def upload_face(
 ) -> dict:
     """Add a photo showing the person's face alone, with who verified the consent and when."""
     data = await read_upload(request, file)
+    consent = Consent(verified_by, method, verified_at, note)
+    return await run_in_threadpool(_add_face, request, who, person_id, data, file.filename, consent)
+
+
+def _add_face(
+    request: Request,
+    who: Caller,
+    person_id: int,
+    data: bytes,
+    filename: str | None,
+    consent: Consent,
+) -> dict:
     app = kenri_of(request)
-    with upload_as_file(data, file.filename, "face") as path, app.transaction(who.label) as tx:
+    with upload_as_file(data, filename, "face") as path, app.transaction(who.label) as tx:
         person = own_work(tx, who, person_id)
         if person.kind != PERSON:
             raise NotFound(f"no person {person_id}")
-        added = add_face(tx, person, path, Consent(verified_by, method, verified_at, note))
+        added = add_face(tx, person, path, consent)
         view = reference_view(added.reference)
         view["face"] = added.face.to_dict()
         view["consent"] = {

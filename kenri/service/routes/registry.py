@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from kenri.errors import NotFound
 from kenri.registry.models import Licensee, Reference
@@ -103,8 +104,21 @@ async def upload_reference(
 ) -> dict:
     """Upload a reference image or video for one of your works (or a character of it)."""
     data = await read_upload(request, file)
+    return await run_in_threadpool(
+        _add_reference, request, who, data, file.filename, work_id, character_id
+    )
+
+
+def _add_reference(
+    request: Request,
+    who: Caller,
+    data: bytes,
+    filename: str | None,
+    work_id: int,
+    character_id: int | None,
+) -> dict:
     app = kenri_of(request)
-    with upload_as_file(data, file.filename, "upload") as path, app.transaction(who.label) as tx:
+    with upload_as_file(data, filename, "upload") as path, app.transaction(who.label) as tx:
         work = own_work(tx, who, work_id)
         character = own_character(tx, who, character_id) if character_id else None
         if character is not None and character.work_id != work.id:

@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from kenri.audit.log import append
 from kenri.errors import MediaError
@@ -57,7 +58,8 @@ async def screen_image(
 ) -> dict:
     """Screen an image: decision and the matching references (or faces) with their evidence."""
     data = await read_upload(request, file)
-    return _screen_image_sync(request, who, data, purpose, territory, user)
+    # Off the event loop: a worker's other requests are read and answered meanwhile.
+    return await run_in_threadpool(_screen_image_sync, request, who, data, purpose, territory, user)
 
 
 def _screen_image_sync(
@@ -96,7 +98,8 @@ async def video_job(
     data = await read_upload(request, file)
     params = {"licensee": who.licensee_name, "purpose": purpose, "territory": territory,
               "filename": (file.filename or "video")[:200]}  # fmt: skip
-    return _submit(request, who, "video", [(file.filename or "video.mp4", data)], params)
+    files = [(file.filename or "video.mp4", data)]
+    return await run_in_threadpool(_submit, request, who, "video", files, params)
 
 
 @router.post("/jobs/dataset", status_code=202)
@@ -109,7 +112,7 @@ async def dataset_job(
     """Screen webdataset .tar shards for training (purpose training) in the background."""
     shards = [(f.filename or "shard.tar", await read_upload(request, f)) for f in files[:100]]
     params = {"licensee": who.licensee_name, "territory": territory}
-    return _submit(request, who, "dataset", shards, params)
+    return await run_in_threadpool(_submit, request, who, "dataset", shards, params)
 
 
 def _submit(request: Request, who: Caller, kind: str, files, params) -> dict[str, Any]:
