@@ -1,13 +1,15 @@
 """Benchmark: the REST service under concurrent load against in-process screening, same run.
 
 Sets up a registry (the demo catalog plus ``--refs`` Pokémon artworks as references), a
-licensee tenant and its key; measures in-process throughput of prompt and image screening
-(one thread: what one request does), then starts ``kenri serve --workers W`` on loopback
-and sends a bounded number of requests from ``--concurrency`` client threads.
-Reports throughput, p50/p99 latency and errors per kind, and the service/in-process ratio.
+licensee tenant and its key; measures in-process throughput of prompt and image screening (one
+thread, per item and as a batch: see ``InProcess``) and, on loopback, ``kenri serve --workers
+W`` with a bounded number of requests from ``--concurrency`` client threads. The passes
+alternate for ``--rounds`` rounds, so that a shared machine's changing speed does not land on
+one side. Reports throughput per round and the service/in-process ratios (medians of the
+rounds), p50/p99 latency over all rounds, and errors per kind.
 PostgreSQL by default (a fresh schema in ``--pg``), as the service runs in production.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/service_load.py [--prompts 600] [--images 120]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/service_load.py [--rounds 3] [--concurrency 2]
 """
 
 from __future__ import annotations
@@ -42,8 +44,6 @@ import kenri  # noqa: E402
 from bench.evaldata import require, run_header  # noqa: E402
 from kenri.catalog import import_catalog  # noqa: E402
 from kenri.demo.run import generated_outputs, write_catalog  # noqa: E402
-from kenri.screening.decision import Thresholds  # noqa: E402
-from kenri.screening.media import Screener  # noqa: E402
 from kenri.service.tenants import Tenants  # noqa: E402
 
 LICENSEE = "Load Test AI"
@@ -89,30 +89,38 @@ def inputs(home: Path, count_images: int) -> tuple[list[str], list[bytes]]:
     return prompts, images
 
 
-def in_process(home: Path, db: str, prompts: list[str], images: list[bytes], n_p: int, n_i: int):
-    """One thread calling the screeners directly: throughput and per-call latency."""
-    app = kenri.open(home, db)
-    results = {}
-    with app.transaction() as tx:
-        app.prompt_screener.screen(tx, "warm-up", LICENSEE)
-        screener = Screener(app, tx, LICENSEE, "generation", None, None, Thresholds())
-        screener.screen_image(images[0])
-        calls = {
-            "prompt": (n_p, lambda i: app.prompt_screener.screen(tx, prompts[i % len(prompts)],
-                                                                  LICENSEE)),
-            "image": (n_i, lambda i: screener.screen_image(images[i % len(images)])),
-        }  # fmt: skip
-        for kind, (n, call) in calls.items():
-            latencies = []
-            started = time.perf_counter()
-            for i in range(n):
-                t0 = time.perf_counter()
-                call(i)
-                latencies.append(time.perf_counter() - t0)
-            results[kind] = {"per_s": round(n / (time.perf_counter() - started), 1),
-                             **percentiles(latencies)}  # fmt: skip
-    app.close()
-    return results
+class InProcess:
+    """One thread calling kenri directly (what one request does), the app kept open.
+
+    Two ways a Python caller screens: ``call`` is the public API once per item
+    (``Kenri.screen_prompt`` / ``screen_image``: a transaction each, as a request has); ``batch``
+    is the batch API (``screen_prompts`` / ``screen_images``: one transaction for all).
+    """
+
+    def __init__(self, home: Path, db: str, prompts: list[str], images: list[bytes]) -> None:
+        self.app = kenri.open(home, db)
+        self.prompts, self.images = prompts, images
+        self.app.screen_prompt("warm-up", licensee=LICENSEE)  # model, automaton, index
+        self.app.screen_image(images[0], licensee=LICENSEE)
+
+    def run(self, kind: str, n: int, batch: bool) -> tuple[float, list[float]]:
+        """Items per second and each item's latency (s; a prompt batch answers all at once)."""
+        items = self.prompts if kind == "prompt" else self.images
+        one = self.app.screen_prompt if kind == "prompt" else self.app.screen_image
+        many = self.app.screen_prompts if kind == "prompt" else self.app.screen_images
+        work = (items[i % len(items)] for i in range(n))
+        latencies = []
+        started = t0 = time.perf_counter()
+        results = (
+            many(work, licensee=LICENSEE) if batch else (one(x, licensee=LICENSEE) for x in work)
+        )
+        for _ in results:
+            latencies.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+        return n / (time.perf_counter() - started), latencies
+
+    def close(self) -> None:
+        self.app.close()
 
 
 def percentiles(latencies: list[float]) -> dict[str, float]:
@@ -129,7 +137,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def load(base: str, key: str, kind: str, payloads: list, n: int, concurrency: int) -> dict:
+def load(
+    base: str, key: str, kind: str, payloads: list, n: int, concurrency: int
+) -> tuple[float, list[float], int]:
+    """Requests per second, each request's latency (s) and the count of non-200 answers."""
     local = threading.local()  # one keep-alive client per client thread
 
     def one(i: int) -> tuple[float, int]:
@@ -153,20 +164,16 @@ def load(base: str, key: str, kind: str, payloads: list, n: int, concurrency: in
     with ThreadPoolExecutor(concurrency) as pool:
         results = list(pool.map(one, range(n)))
     elapsed = time.perf_counter() - started
-    return {
-        "requests": n,
-        "per_s": round(n / elapsed, 1),
-        **percentiles([r[0] for r in results]),
-        "errors": sum(code != 200 for _, code in results),
-    }
+    return n / elapsed, [r[0] for r in results], sum(code != 200 for _, code in results)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prompts", type=int, default=600)
-    parser.add_argument("--images", type=int, default=120)
+    parser.add_argument("--prompts", type=int, default=300, help="per round")
+    parser.add_argument("--images", type=int, default=60, help="per round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating passes of each")
     parser.add_argument("--refs", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="service worker processes (kenri serve --workers)")  # fmt: skip
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -181,7 +188,7 @@ def main() -> None:
     report["workers"], report["concurrency"] = args.workers, args.concurrency
     key = setup(home, db, args.refs)
     prompts, images = inputs(home, 23)
-    report["in_process"] = in_process(home, db, prompts, images, args.prompts, args.images)
+    direct = InProcess(home, db, prompts, images)
     port = free_port()
     env = dict(os.environ, KENRI_HOME=str(home), KENRI_DB=db)
     server = subprocess.Popen(
@@ -199,18 +206,35 @@ def main() -> None:
                 time.sleep(0.2)
         load(base, key, "prompt", prompts, 20, 2)  # warm-up: model, automaton, index
         load(base, key, "image", images, 5, 2)
-        for kind, payloads, n in (
-            ("prompt", prompts, args.prompts),
-            ("image", images, args.images),
-        ):
-            result = load(base, key, kind, payloads, n, args.concurrency)
-            rate = report["in_process"][kind]["per_s"]
-            result["ratio_to_in_process"] = round(result["per_s"] / rate, 3)
-            report[f"service_{kind}"] = result
-            print(kind, json.dumps(result), file=sys.stderr, flush=True)
+        counts = {"prompt": (prompts, args.prompts), "image": (images, args.images)}
+        for kind, (payloads, n) in counts.items():
+            rounds, direct_latencies, service_latencies, errors = [], [], [], 0
+            for _ in range(args.rounds):  # alternate, so drift in the machine's speed cancels
+                round_ = {}
+                for way in ("call", "batch"):
+                    rate, latencies = direct.run(kind, n, batch=way == "batch")
+                    direct_latencies += latencies if way == "call" else []
+                    round_[f"in_process_{way}_per_s"] = round(rate, 1)
+                rate, latencies, failed = load(base, key, kind, payloads, n, args.concurrency)
+                service_latencies += latencies
+                errors += failed
+                round_["service_per_s"] = round(rate, 1)
+                for way in ("call", "batch"):
+                    round_[f"ratio_to_{way}"] = round(rate / round_[f"in_process_{way}_per_s"], 3)
+                rounds.append(round_)
+            report[kind] = {
+                "rounds": rounds,
+                **{f"median_ratio_to_{way}": statistics.median(r[f"ratio_to_{way}"] for r in rounds)
+                   for way in ("call", "batch")},
+                "in_process_call": percentiles(direct_latencies),
+                "service": {"requests": len(service_latencies), "errors": errors,
+                            **percentiles(service_latencies)},
+            }  # fmt: skip
+            print(kind, json.dumps(report[kind]), file=sys.stderr, flush=True)
     finally:
         server.terminate()
         server.wait(10)
+        direct.close()
         if schema:
             with create_engine(args.pg).begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
