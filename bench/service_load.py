@@ -209,9 +209,9 @@ def main() -> None:
         counts = {"prompt": (prompts, args.prompts), "image": (images, args.images)}
         for kind, (payloads, n) in counts.items():
             rounds, direct_latencies, service_latencies, errors = [], [], [], 0
-            for _ in range(args.rounds):  # alternate, so drift in the machine's speed cancels
+            for number in range(args.rounds):  # alternate, so the machine's drift cancels
                 round_ = {}
-                for way in ("call", "batch"):
+                for way in ("call", "batch")[:: 1 if number % 2 else -1]:
                     rate, latencies = direct.run(kind, n, batch=way == "batch")
                     direct_latencies += latencies if way == "call" else []
                     round_[f"in_process_{way}_per_s"] = round(rate, 1)
