@@ -1,11 +1,33 @@
-"""A readers-writer lock: many screenings read an index at once; a sync that changes it waits
-for them and holds them off while it writes (the service screens on several threads)."""
+"""Sharing between threads: a readers-writer lock (many screenings read an index at once; a sync
+that changes it waits for them and holds them off while it writes) and one-per-process models."""
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def one_per_process(factory: Callable[[], T]) -> Callable[[], T]:
+    """``factory()`` made at most once per process, on first use, and shared by its threads.
+
+    For models that take a second to load and are safe to share once loaded.
+    """
+    lock = threading.Lock()
+    made: list[T] = []
+
+    @functools.wraps(factory)
+    def get() -> T:
+        with lock:
+            if not made:
+                made.append(factory())
+            return made[0]
+
+    return get
 
 
 class ReadWriteLock:

@@ -20,6 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from kenri.concurrency import one_per_process
 from kenri.errors import KenriError
 from kenri.fingerprints.base import Fingerprint
 
@@ -106,17 +107,8 @@ def _in_input_pixels(box: Any, scale: float, width: int, height: int) -> tuple[i
     return int(x0), int(y0), int(x1), int(y1)
 
 
-_model: FaceModel | None = None
-_model_lock = threading.Lock()
-
-
-def face_model() -> FaceModel:
-    """The process's one face model (loading takes about a second)."""
-    global _model
-    with _model_lock:
-        if _model is None:
-            _model = FaceModel()
-        return _model
+# The process's one face model (loading takes about a second).
+face_model = one_per_process(FaceModel)
 
 
 def faces_fingerprint(faces: list[Face]) -> Fingerprint:

