@@ -7,7 +7,10 @@ the corpus is ``fuzz/corpus/<target>/`` (made by ``fuzz/make_seeds.py``), a unit
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -30,3 +33,26 @@ def argv(target: str, max_len: int | None = None, **flags: str) -> list[str]:
         corpus.mkdir(parents=True, exist_ok=True)
         args.append(str(corpus))
     return args
+
+
+def on_scratch_file(check: Callable[[bytes, Path], object], suffix: str) -> Callable[[bytes], None]:
+    """A TestOneInput for readers that take a path: ``check(data, path)`` on a file of this
+    process's, removed after each input (libFuzzer ends the process without Python's exit
+    handlers, so a file kept for the whole run would be left behind)."""
+    path = Path(tempfile.gettempdir()) / f"kenri-fuzz-{os.getpid()}{suffix}"
+
+    def test_one_input(data: bytes) -> None:
+        try:
+            check(data, path)
+        finally:
+            path.unlink(missing_ok=True)
+
+    return test_one_input
+
+
+def fuzz(target: str, test_one_input: Callable[[bytes], None], max_len: int, **flags: str) -> None:
+    """Run ``test_one_input`` under libFuzzer with the campaign defaults (see ``argv``)."""
+    import atheris
+
+    atheris.Setup(argv(target, max_len, **flags), test_one_input)
+    atheris.Fuzz()

@@ -19,10 +19,9 @@ import _harness  # noqa: E402
 def TestOneInput(data: bytes) -> None:  # noqa: N802 - the name atheris expects
     check_api_body(data)
 
+
 if __name__ == "__main__":
     # Validation runs in pydantic-core (Rust, not instrumented): without coverage libFuzzer
     # would drop every seed, so the seeds are kept and mutated with JSON tokens.
     dictionary = str(Path(__file__).with_name("api_bodies.dict"))
-    args = _harness.argv("api_bodies", max_len=65536, keep_seed="1", dict=dictionary)
-    atheris.Setup(args, TestOneInput)
-    atheris.Fuzz()
+    _harness.fuzz("api_bodies", TestOneInput, max_len=65536, keep_seed="1", dict=dictionary)

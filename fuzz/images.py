@@ -16,6 +16,6 @@ import _harness  # noqa: E402
 def TestOneInput(data: bytes) -> None:  # noqa: N802 - the name atheris expects
     check_image(data)
 
+
 if __name__ == "__main__":
-    atheris.Setup(_harness.argv("images", max_len=65536), TestOneInput)
-    atheris.Fuzz()
+    _harness.fuzz("images", TestOneInput, max_len=65536)

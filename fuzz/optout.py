@@ -17,6 +17,6 @@ import _harness  # noqa: E402
 def TestOneInput(data: bytes) -> None:  # noqa: N802 - the name atheris expects
     check_optout(data)
 
+
 if __name__ == "__main__":
-    atheris.Setup(_harness.argv("optout", max_len=16384), TestOneInput)
-    atheris.Fuzz()
+    _harness.fuzz("optout", TestOneInput, max_len=16384)

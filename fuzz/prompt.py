@@ -23,7 +23,7 @@ def TestOneInput(data: bytes) -> None:  # noqa: N802 - the name atheris expects
     text = fdp.ConsumeUnicode(20_000) if fdp.ConsumeBool() else data.decode("utf-8", "replace")
     check_prompt(text)
 
+
 if __name__ == "__main__":
     is_deliberately_obfuscated("warm")  # the first call loads the word lists (about 1 s)
-    atheris.Setup(_harness.argv("prompt", max_len=40_000), TestOneInput)
-    atheris.Fuzz()
+    _harness.fuzz("prompt", TestOneInput, max_len=40_000)

@@ -5,10 +5,6 @@ Contract: every frame an RGB uint8 array, or ``MediaError``; anything else is a 
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import atheris
 
 with atheris.instrument_imports(include=["kenri"]):
@@ -16,16 +12,8 @@ with atheris.instrument_imports(include=["kenri"]):
 
 import _harness  # noqa: E402
 
-FD, PATH = tempfile.mkstemp(suffix=".mp4", prefix="kenri-fuzz-")
-os.close(FD)
+TestOneInput = _harness.on_scratch_file(check_video, ".mp4")  # noqa: N816 - atheris's name
 
-
-def TestOneInput(data: bytes) -> None:  # noqa: N802 - the name atheris expects
-    check_video(data, Path(PATH))
 
 if __name__ == "__main__":
-    try:
-        atheris.Setup(_harness.argv("video", max_len=65536), TestOneInput)
-        atheris.Fuzz()
-    finally:
-        os.unlink(PATH)
+    _harness.fuzz("video", TestOneInput, max_len=65536)

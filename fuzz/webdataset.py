@@ -7,10 +7,6 @@ raises. Items keep their shard name and positions never go backwards.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import atheris
 
 with atheris.instrument_imports(include=["kenri", "tarfile", "gzip", "json"]):
@@ -20,16 +16,8 @@ with atheris.instrument_imports(include=["kenri", "tarfile", "gzip", "json"]):
 
 import _harness  # noqa: E402
 
-FD, PATH = tempfile.mkstemp(suffix=".tar", prefix="kenri-fuzz-")
-os.close(FD)
+TestOneInput = _harness.on_scratch_file(read_tar, ".tar")  # noqa: N816 - atheris's name
 
-
-def TestOneInput(data: bytes) -> None:  # noqa: N802 - the name atheris expects
-    read_tar(data, Path(PATH))
 
 if __name__ == "__main__":
-    try:
-        atheris.Setup(_harness.argv("webdataset", max_len=65536), TestOneInput)
-        atheris.Fuzz()
-    finally:
-        os.unlink(PATH)
+    _harness.fuzz("webdataset", TestOneInput, max_len=65536)
