@@ -8,7 +8,7 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -27,6 +27,17 @@ def make_engine(db_url: str) -> Engine:
 
         return engine
     return create_engine(db_url, pool_pre_ping=True)
+
+
+def hold_transaction_lock(session: Session, key: int) -> bool:
+    """Take PostgreSQL advisory lock ``key`` until the session's transaction ends; True if taken.
+
+    SQLite needs none (one writer at a time), so there this does nothing and says False.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    return True
 
 
 def alembic_config(engine: Engine) -> Config:

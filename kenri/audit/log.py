@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, select, text
+from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from kenri.db import hold_transaction_lock
 from kenri.registry.models import Base, UTCDateTime, utcnow
 
 GENESIS = "0" * 64
@@ -69,8 +70,7 @@ def append(
     # The head row's lock serialises appends; only the very first append, with no head row
     # to lock yet, needs PostgreSQL's advisory lock (one round trip fewer on every other).
     head = session.get(AuditHead, 1, with_for_update=True)
-    if head is None and session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+    if head is None and hold_transaction_lock(session, ADVISORY_LOCK):
         head = session.get(AuditHead, 1, with_for_update=True, populate_existing=True)
     seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
     at = utcnow()

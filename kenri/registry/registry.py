@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
+from kenri.db import hold_transaction_lock
 from kenri.errors import Ambiguous, InvalidInput, NotFound
 from kenri.fingerprints import REFERENCE_SIGNALS, Signal, fingerprint_media
 from kenri.registry.media import MediaInfo, MediaStore, probe_media
@@ -41,9 +41,7 @@ def serialise_fingerprint_writes(session: Session) -> None:
     PostgreSQL two writers could otherwise commit ids 11 and 12 out of order, and a reader
     that saw 12 first would skip 11 for ever. SQLite already has one writer at a time.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        lock = sql("SELECT pg_advisory_xact_lock(:key)")
-        session.execute(lock, {"key": FINGERPRINT_WRITES_LOCK})
+    hold_transaction_lock(session, FINGERPRINT_WRITES_LOCK)
 
 
 MAX_NAME_LENGTH = 300

@@ -207,8 +207,14 @@ ITEM_FIELDS = ("shard", "key", "decision", "work", "character", "score", "grant"
 def holder_report(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Per rights holder: what was found, excluded and licensed, by work."""
     holders: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"found": 0, "excluded": 0, "review": 0, "licensed": 0, "works": Counter(),
-                 "items": []}  # fmt: skip
+        lambda: {
+            "found": 0,
+            "excluded": 0,
+            "review": 0,
+            "licensed": 0,
+            "works": Counter(),
+            "items": [],
+        }
     )
     for row in rows:
         if not row["holder"]:
