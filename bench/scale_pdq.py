@@ -75,20 +75,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kenri  # noqa: E402
 from bench.evaldata import code_version, run_header  # noqa: E402
-from bench.image_copy import stable_seed, write_catalog  # noqa: E402
+from bench.image_copy import stable_seed  # noqa: E402
 from bench.scale_index import (  # noqa: E402
     N_BACKGROUNDS,
     augmented,
     eval_sources,
     fill_sources,
     flip_masks,
+    import_real,
     log,
     peak_rss_mb,
     rss_now_mb,
 )
 from bench.transforms import grayscale, hflip, jpeg_downscale, random_crop  # noqa: E402
 from kenri.app import Kenri  # noqa: E402
-from kenri.catalog import import_catalog  # noqa: E402
 from kenri.fingerprints.base import Fingerprint  # noqa: E402
 from kenri.fingerprints.imageio import load_image  # noqa: E402
 from kenri.fingerprints.pdq import PDQ_MATCH_DISTANCE, PdqSignal  # noqa: E402
@@ -553,14 +553,8 @@ def main() -> None:
     try:
         with kenri.open(work / "home") as k:
             k.signals = (PdqSignal(),)  # the import computes PDQ only: no local features
-            log(f"importing {len(paths)} real references (PDQ only)")
-            start = time.perf_counter()
-            report = import_catalog(k, write_catalog(work / "catalog", list(paths), paths))
-            import_s = time.perf_counter() - start
-            if report.errors:
-                sys.exit(f"catalog import failed: {report.errors[:3]}")
+            key_of, import_s = import_real(k, work, paths)
             with k.transaction() as tx:
-                key_of = {r.id: r.character.name for r in tx.registry.references()}
                 rows = tx.session.execute(
                     select(FingerprintRow.reference_id, FingerprintRow.data)
                     .where(FingerprintRow.signal == PdqSignal.name)
