@@ -138,10 +138,14 @@ def free_port() -> int:
 
 
 def load(
-    base: str, key: str, kind: str, payloads: list, n: int, concurrency: int
+    base: str, key: str, kind: str, payloads: list, n: int, concurrency: int, batch: int = 1
 ) -> tuple[float, list[float], int]:
-    """Requests per second, each request's latency (s) and the count of non-200 answers."""
+    """Items per second, each request's latency (s) and the count of non-200 answers.
+
+    ``batch`` > 1 (prompts only): ``n`` prompts sent ``batch`` at a time to the batch endpoint.
+    """
     local = threading.local()  # one keep-alive client per client thread
+    requests = -(-n // batch)
 
     def one(i: int) -> tuple[float, int]:
         if not hasattr(local, "client"):
@@ -150,7 +154,10 @@ def load(
             )
         client = local.client
         started = time.perf_counter()
-        if kind == "prompt":
+        if kind == "prompt" and batch > 1:
+            chunk = [payloads[j % len(payloads)] for j in range(i * batch, min(n, (i + 1) * batch))]
+            response = client.post("/v1/screen/prompts", json={"prompts": chunk})
+        elif kind == "prompt":
             response = client.post(
                 "/v1/screen/prompt", json={"prompt": payloads[i % len(payloads)]}
             )
@@ -162,7 +169,7 @@ def load(
 
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
-        results = list(pool.map(one, range(n)))
+        results = list(pool.map(one, range(requests)))
     elapsed = time.perf_counter() - started
     return n / elapsed, [r[0] for r in results], sum(code != 200 for _, code in results)
 
@@ -174,6 +181,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating passes of each")
     parser.add_argument("--refs", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=50,
+                        help="prompts per request on the batch endpoint")  # fmt: skip
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="service worker processes (kenri serve --workers)")  # fmt: skip
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -209,6 +218,7 @@ def main() -> None:
         counts = {"prompt": (prompts, args.prompts), "image": (images, args.images)}
         for kind, (payloads, n) in counts.items():
             rounds, direct_latencies, service_latencies, errors = [], [], [], 0
+            batch_latencies: list[float] = []
             for number in range(args.rounds):  # alternate, so the machine's drift cancels
                 round_ = {}
                 for way in ("call", "batch")[:: 1 if number % 2 else -1]:
@@ -221,6 +231,16 @@ def main() -> None:
                 round_["service_per_s"] = round(rate, 1)
                 for way in ("call", "batch"):
                     round_[f"ratio_to_{way}"] = round(rate / round_[f"in_process_{way}_per_s"], 3)
+                if kind == "prompt":  # like with like: the batch endpoint against the batch API
+                    rate, latencies, failed = load(
+                        base, key, kind, payloads, n, args.concurrency, args.batch
+                    )
+                    batch_latencies += latencies
+                    errors += failed
+                    round_["service_batch_per_s"] = round(rate, 1)
+                    round_["batch_ratio_to_batch"] = round(
+                        rate / round_["in_process_batch_per_s"], 3
+                    )
                 rounds.append(round_)
             report[kind] = {
                 "rounds": rounds,
@@ -230,6 +250,15 @@ def main() -> None:
                 "service": {"requests": len(service_latencies), "errors": errors,
                             **percentiles(service_latencies)},
             }  # fmt: skip
+            if batch_latencies:
+                report[kind]["median_batch_ratio_to_batch"] = statistics.median(
+                    r["batch_ratio_to_batch"] for r in rounds
+                )
+                report[kind]["service_batch"] = {
+                    "prompts_per_request": args.batch,
+                    "requests": len(batch_latencies),
+                    **percentiles(batch_latencies),
+                }
             print(kind, json.dumps(report[kind]), file=sys.stderr, flush=True)
     finally:
         server.terminate()

@@ -63,9 +63,7 @@ def world(app: kenri.Kenri, tmp_path: Path) -> kenri.Kenri:
     return app
 
 
-def test_a_face_photo_needs_one_face_and_a_consent_record(
-    app: kenri.Kenri, tmp_path: Path
-) -> None:
+def test_a_face_photo_needs_one_face_and_a_consent_record(app: kenri.Kenri, tmp_path: Path) -> None:
     with app.transaction() as tx:
         someone = add_person(tx, tx.registry.add_holder("Solo", "JP"), "Taro Solo")
         with pytest.raises(InvalidInput, match="no face found"):
@@ -148,9 +146,7 @@ def test_unregistered_faces_and_faceless_pictures_pass(world: kenri.Kenri) -> No
 
 def test_video_frames_with_the_face_are_the_segment(world: kenri.Kenri, tmp_path: Path) -> None:
     blank = [cv2.resize(unrelated_picture(seed=5), (480, 360)) for _ in range(20)]
-    with_face = [
-        cv2.resize(collins_in_a_new_scene(shift=4 * i), (480, 360)) for i in range(20)
-    ]
+    with_face = [cv2.resize(collins_in_a_new_scene(shift=4 * i), (480, 360)) for i in range(20)]
     video = write_frames(tmp_path / "cameo.mp4", blank + with_face + blank, fps=10)
     result = world.screen_video(video, licensee="Acme Video")
     assert result.decision == "block", result.to_dict()

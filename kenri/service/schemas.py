@@ -18,6 +18,7 @@ PurposeForm = Annotated[str, Form(pattern="^(generation|training|style)$")]
 UserForm = Annotated[str | None, Form(max_length=200)]
 TerritoryForm = Annotated[str | None, Form(max_length=8)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+MAX_PROMPTS_PER_BATCH = 256
 
 
 class TenantIn(BaseModel):
@@ -80,6 +81,17 @@ class PromptIn(BaseModel):
     purpose: str = Field("generation", pattern="^(generation|training|style)$")
     territory: str | None = Field(None, max_length=8)
     user: str | None = Field(None, max_length=200)  # the licensee's end user
+
+
+class PromptsIn(BaseModel):
+    """A batch of prompts screened in one transaction (bulk callers: caption lists, queues)."""
+
+    prompts: list[Annotated[str, Field(max_length=10_000)]] = Field(
+        min_length=1, max_length=MAX_PROMPTS_PER_BATCH
+    )
+    purpose: str = Field("generation", pattern="^(generation|training|style)$")
+    territory: str | None = Field(None, max_length=8)
+    user: str | None = Field(None, max_length=200)
 
 
 class GenerationIn(BaseModel):

@@ -16,20 +16,35 @@ from kenri.screening.media import Screener
 from kenri.service.auth import Caller, licensee
 from kenri.service.jobs import job_view
 from kenri.service.routes.common import kenri_of, read_upload
-from kenri.service.schemas import IdPath, PromptIn, PurposeForm, TerritoryForm, UserForm
+from kenri.service.schemas import (
+    IdPath,
+    PromptIn,
+    PromptsIn,
+    PurposeForm,
+    TerritoryForm,
+    UserForm,
+)
 
 router = APIRouter(prefix="/v1", tags=["screening"])
+
+
+def _decision_summary(result: dict) -> dict[str, Any]:
+    """What the audit log keeps of one decision: the decision and its top matches."""
+    matches = [
+        {"work": m.get("work"), "character": m.get("character"), "score": m.get("score")}
+        for m in result.get("matches", [])[:5]
+    ]
+    return {"decision": result.get("decision"), "matches": matches}
 
 
 def _audit(tx, who: Caller, kind: str, digest: str, result: dict) -> None:
     """Every decision goes to the audit log, last in the screening's own transaction (so the
     chain's lock is held only for the insert and the commit)."""
-    summary = [
-        {"work": m.get("work"), "character": m.get("character"), "score": m.get("score")}
-        for m in result.get("matches", [])[:5]
-    ]
-    append(tx.session, who.label, f"screen.{kind}", f"sha256:{digest}",
-           {"decision": result.get("decision"), "matches": summary})  # fmt: skip
+    append(tx.session, who.label, f"screen.{kind}", f"sha256:{digest}", _decision_summary(result))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @router.post("/screen/prompt")
@@ -43,8 +58,33 @@ def screen_prompt(body: PromptIn, request: Request, who: Caller = Depends(licens
             )
         record_prompt_findings(tx, who.licensee_id, screened)
         result = screened.to_dict()
-        _audit(tx, who, "prompt", hashlib.sha256(body.prompt.encode()).hexdigest(), result)
+        _audit(tx, who, "prompt", _sha256(body.prompt), result)
     return result
+
+
+@router.post("/screen/prompts")
+def screen_prompts(body: PromptsIn, request: Request, who: Caller = Depends(licensee)) -> dict:
+    """Screen up to 256 prompts in one request: the results in order, each as
+    ``/screen/prompt`` gives it. One transaction and one audit entry for the batch (listing
+    every prompt's digest and decision), so bulk callers do not pay per prompt."""
+    app = kenri_of(request)
+    with app.transaction(who.label) as tx:
+        results = []
+        for prompt in body.prompts:
+            with request.app.state.cpu_slots:
+                screened = app.prompt_screener.screen(
+                    tx, prompt, who.licensee_name, body.purpose, body.territory, user=body.user
+                )
+            record_prompt_findings(tx, who.licensee_id, screened)
+            results.append(screened.to_dict())
+        decisions = [
+            {"prompt": f"sha256:{_sha256(prompt)}", **_decision_summary(result)}
+            for prompt, result in zip(body.prompts, results, strict=True)
+        ]
+        digest = _sha256("".join(d["prompt"] for d in decisions))
+        append(tx.session, who.label, "screen.prompts", f"sha256:{digest}",
+               {"count": len(results), "decisions": decisions})  # fmt: skip
+    return {"results": results}
 
 
 @router.post("/screen/image")
