@@ -205,3 +205,43 @@ def word_names(app):
 )
 def test_capitals_count_as_evidence_only_where_they_mean_a_name(word_names, prompt, decision):
     assert word_names.screen_prompt(prompt).decision == decision
+
+
+@pytest.fixture
+def real_world_names(app):
+    """Characters named after real things, as a large registry holds them (Danbooru has
+    "jupiter (pokemon)", "anubis (mythology)", "van gogh (fate)")."""
+    with app.transaction() as tx:
+        holder = tx.registry.add_holder("Namesake Studio", "JP")
+        work = tx.registry.add_work(holder, "Namesake Tales")
+        for name in ("Jupiter", "Anubis", "Ankh", "Van Gogh", "Inertia", "Siberian Husky"):
+            tx.registry.add_character(work, name)
+        both = tx.registry.add_work(holder, "Starlit Kid")
+        tx.registry.add_character(both, "Starlit Kid")  # a work and its title character
+    return app
+
+
+@pytest.mark.parametrize(
+    "prompt, decision, explained",
+    [
+        ("the eye of the planet Jupiter", "review", "real-world kind"),
+        ("a portrait of Jupiter, oil painting", "block", None),
+        ("a statue of the Egyptian god Anubis wearing goggles", "review", "real-world kind"),
+        ("Anubis wearing sunglasses on a motorbike", "block", None),  # nothing says otherwise
+        ("a t-shirt with 'ANKH' written on it", "review", "lettering"),
+        ("'Ankh' and a cat", "block", None),  # quoted, but not drawn as letters
+        ("a raccoon, oil painting in the style of Vincent Van Gogh", "review", "artist"),
+        ("Van Gogh in a spacesuit, digital art", "block", None),
+        ("a city in the style of Starlit Kid", "block", None),  # a work's style: the work
+        ("inertia", "allow", None),  # the noun alone, in lower case
+        ("Inertia", "block", None),  # the capitalised word alone: the name
+        ("Siberian husky playing the piano.", "review", None),  # a phrase opening a sentence
+    ],
+)
+def test_the_prompt_can_say_a_capital_means_something_else(
+    real_world_names, prompt, decision, explained
+):
+    result = real_world_names.screen_prompt(prompt)
+    assert result.decision == decision, result.to_dict()
+    named = [m for m in result.matches if m.reason != "description"]
+    assert named and named[0].evidence.get("capital_explained_by") == explained

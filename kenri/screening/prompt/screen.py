@@ -54,6 +54,21 @@ STYLE_BEFORE = re.compile(
     r"(in the style of|style of|in the manner of|inspired by|à la|a la|styled after)\W*$", re.I
 )
 STYLE_AFTER = re.compile(r"^\W{0,2}(style|styled|風|風の|タッチ|っぽい)", re.I)
+# Kinds of real-world things a prompt names right before a proper noun ("the planet Jupiter",
+# "the Greek letter Omega", "the Egyptian god Anubis"): the capital then belongs to that thing.
+REAL_WORLD_KIND = re.compile(
+    r"\b(planet|moon|star|constellation|galaxy|comet|asteroid|god|goddess|deity|letter|"
+    r"city|town|village|state|country|province|river|lake|island|mount|mountain|volcano|saint|"
+    r"st\.|president|pharaoh|pope|prophet|painter|composer|poet|philosopher|scientist|"
+    r"inventor|explorer)\W*$",
+    re.I,
+)
+LETTERING = re.compile(
+    r"\b(written|writing|says|saying|reads|reading|text|word|words|letters|lettering|spelled|"
+    r"spelling|caption|sign|logo|title)\b",
+    re.I,
+)
+QUOTES = "'\"‘’“”「」『』"
 
 
 @dataclass
@@ -254,21 +269,29 @@ class PromptScreener:
 
     def _name_matches(self, names: _Names, prompt: str, purpose: str) -> list[PromptMatch]:
         hits = names.matcher.find(prompt)
+        work_spans = {(h.start, h.end) for h in hits if not h.entry.character_id}
         kinds = [_word_class(prompt, h) for h in hits]
+        # Where the prompt itself says what the capitalised word is, the capital is no
+        # evidence for the character: such a name needs evidence like a word does.
+        explained = [_capital_explained(prompt, h, work_spans) for h in hits]
+        kinds = [
+            "word" if why and kind == "name" else kind
+            for kind, why in zip(kinds, explained, strict=True)
+        ]
         works_named = {
             h.entry.work_id for h, kind in zip(hits, kinds, strict=True) if kind == "name"
         }
         # A name that is both a work's title and its character's name means the character.
         character_spans = {(h.entry.work_id, h.start, h.end) for h in hits if h.entry.character_id}
         best: dict[tuple[int, int | None, str], PromptMatch] = {}
-        for hit, kind in zip(hits, kinds, strict=True):
+        for hit, kind, why in zip(hits, kinds, explained, strict=True):
             if _inside_spelled_word(prompt, hit):
                 continue
             if not hit.entry.character_id and (hit.entry.work_id, hit.start, hit.end) in (
                 character_spans
             ):
                 continue
-            match = self._to_match(names, prompt, hit, kind, purpose, works_named)
+            match = self._to_match(names, prompt, hit, kind, purpose, works_named, why)
             key = (hit.entry.work_id, hit.entry.character_id, match.reference)
             if key not in best or match.score > best[key].score:
                 best[key] = match
@@ -329,9 +352,16 @@ class PromptScreener:
 
     @staticmethod
     def _to_match(
-        names: _Names, prompt: str, hit: NameHit, kind: str, purpose: str, works_named: set[int]
+        names: _Names,
+        prompt: str,
+        hit: NameHit,
+        kind: str,
+        purpose: str,
+        works_named: set[int],
+        capital_explained: str | None = None,
     ) -> PromptMatch:
-        """``kind``: the hit's word class (see ``_word_class``)."""
+        """``kind``: the hit's word class (see ``_word_class``); ``capital_explained``: why the
+        prompt's capital is no evidence here (see ``_capital_explained``)."""
         label = names.label(hit.entry.work_id, hit.entry.character_id)
         style = bool(
             STYLE_BEFORE.search(prompt[: hit.start]) or STYLE_AFTER.search(prompt[hit.end :])
@@ -340,8 +370,10 @@ class PromptScreener:
         score = FUZZY_SCORES.get(hit.distance, 0.5) if fuzzy else SCORES[hit.kind]
         evidence: dict[str, Any] = {"registered_name": hit.entry.text}
         if kind != "name":
-            support = _name_support(prompt, hit, works_named, kind)
+            support = _name_support(prompt, hit, works_named, kind, capital_explained)
             evidence["needs_evidence"] = kind
+            if capital_explained:
+                evidence["capital_explained_by"] = capital_explained
             evidence["support"] = support
             if support is None:
                 evidence["score_if_supported"] = score
@@ -453,7 +485,34 @@ def _sentence_start(prompt: str, hit: NameHit, words_back: int = 0) -> bool:
     return not before or before[-1] in ".!?\n"
 
 
-def _name_support(prompt: str, hit: NameHit, works_named: set[int], kind: str) -> str | None:
+def _capital_explained(prompt: str, hit: NameHit, work_spans: set[tuple[int, int]]) -> str | None:
+    """Why a capitalised name may mean something else, from the prompt's own words, or None.
+
+    "real-world kind": a kind of real thing just before it ("the planet Jupiter", "the
+    Egyptian god Anubis"); "lettering": quoted text to be drawn as letters ("a t-shirt with
+    'ANKH' written on it"); "artist": "in the style of" a name that is only a character's
+    (styles belong to artists and works: "in the style of Van Gogh" names the painter).
+    """
+    before = prompt[: hit.start]
+    if REAL_WORLD_KIND.search(before[-40:]):
+        return "real-world kind"
+    quoted = before.rstrip()[-1:] in QUOTES and prompt[hit.end : hit.end + 1] in QUOTES
+    if quoted and LETTERING.search(prompt):
+        return "lettering"
+    only_a_character = hit.entry.character_id and (hit.start, hit.end) not in work_spans
+    first_name = re.compile(r"\b[A-Z][a-z]+\s+$")  # "in the style of Vincent Van Gogh"
+    if only_a_character and STYLE_BEFORE.search(first_name.sub("", before)):
+        return "artist"
+    return None
+
+
+def _name_support(
+    prompt: str,
+    hit: NameHit,
+    works_named: set[int],
+    kind: str,
+    capital_explained: str | None = None,
+) -> str | None:
     """Evidence that a name which is also a word means the subject, or None.
 
     "another name": the same work is named too ("Link and Zelda"); "proper noun": a rarer word
@@ -465,19 +524,30 @@ def _name_support(prompt: str, hit: NameHit, works_named: set[int], kind: str) -
     if hit.entry.work_id in works_named:
         return "another name"
     matched = hit.matched(prompt)
-    capitals_count = not _shouting(prompt) and not _part_of_longer_proper_name(prompt, hit)
+    capitals_count = (
+        not capital_explained
+        and not _shouting(prompt)
+        and not _part_of_longer_proper_name(prompt, hit)
+    )
     if capitals_count and matched[:1].isupper() and kind != "name":
         if _next_to_japanese(prompt, hit):
             return "proper noun"  # a capitalised Latin word inside Japanese text is a name
         opens = _sentence_start(prompt, hit)
-        rare = zipf(matched) < WORD_ZIPF and len(hit.entry.key) > OBFUSCATED_MIN
+        # One rare word ("Cuphead"); a phrase's frequency is not a word's ("Siberian husky")
+        rare = (
+            " " not in matched.strip()
+            and zipf(matched) < WORD_ZIPF
+            and len(hit.entry.key) > OBFUSCATED_MIN
+        )
         if kind == "word" and (not opens or rare):
             return "proper noun"  # mid-sentence, or a longer rare word opening it ("Cuphead")
     words = matched.split()
     if capitals_count and len(words) > 1 and all(w[:1].isupper() for w in words):
         return "proper noun"  # "Captain Comet", "Iron Man": title case is a name anywhere
     rest = prompt.strip(" \t\n.,;:!?\"'")
-    if kind == "word" and len(rest) <= 2 * len(matched) and fold(rest).text == fold(matched).text:
+    plain_noun = matched.islower() and is_common_noun(matched)  # "inertia": the noun itself
+    alone = len(rest) <= 2 * len(matched) and fold(rest).text == fold(matched).text
+    if kind == "word" and alone and not plain_noun:
         return "alone"
     return None
 
