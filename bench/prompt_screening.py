@@ -95,6 +95,8 @@ NAMES_IP = (
     "kermit",
     "winnie the pooh",
     "snoopy",
+    "gandalf",  # the Tolkien estate's
+    "garfield",  # Jim Davis's cat ("the orange cat Otto von Garfield ... lasagna")
 )
 HARD_NEGATIVES = [
     "an anime girl in a school uniform",

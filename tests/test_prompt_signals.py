@@ -229,7 +229,9 @@ def real_world_names(app):
         ("a statue of the Egyptian god Anubis wearing goggles", "review", "real-world kind"),
         ("Anubis wearing sunglasses on a motorbike", "block", None),  # nothing says otherwise
         ("a t-shirt with 'ANKH' written on it", "review", "lettering"),
+        ("a sweatshirt with 'Big Ankh' written on it", "review", "lettering"),
         ("'Ankh' and a cat", "block", None),  # quoted, but not drawn as letters
+        ("a portrait of Ankh, 'hello' written below", "block", None),  # the name is not quoted
         ("a raccoon, oil painting in the style of Vincent Van Gogh", "review", "artist"),
         ("Van Gogh in a spacesuit, digital art", "block", None),
         ("a city in the style of Starlit Kid", "block", None),  # a work's style: the work

@@ -68,7 +68,9 @@ LETTERING = re.compile(
     r"spelling|caption|sign|logo|title)\b",
     re.I,
 )
-QUOTES = "'\"‘’“”「」『』"
+# A quoted run of words: opens at a word's start, closes before a non-letter ("bird's eye"
+# is no quote).
+QUOTED = re.compile(r"(?:(?<=\s)|^)['\"‘“「『]([^'\"’”」』\n]{1,80})['\"’”」』](?!\w)")
 
 
 @dataclass
@@ -496,7 +498,7 @@ def _capital_explained(prompt: str, hit: NameHit, work_spans: set[tuple[int, int
     before = prompt[: hit.start]
     if REAL_WORLD_KIND.search(before[-40:]):
         return "real-world kind"
-    quoted = before.rstrip()[-1:] in QUOTES and prompt[hit.end : hit.end + 1] in QUOTES
+    quoted = any(q.start(1) <= hit.start and hit.end <= q.end(1) for q in QUOTED.finditer(prompt))
     if quoted and LETTERING.search(prompt):
         return "lettering"
     only_a_character = hit.entry.character_id and (hit.start, hit.end) not in work_spans
@@ -533,12 +535,10 @@ def _name_support(
         if _next_to_japanese(prompt, hit):
             return "proper noun"  # a capitalised Latin word inside Japanese text is a name
         opens = _sentence_start(prompt, hit)
-        # One rare word ("Cuphead"); a phrase's frequency is not a word's ("Siberian husky")
-        rare = (
-            " " not in matched.strip()
-            and zipf(matched) < WORD_ZIPF
-            and len(hit.entry.key) > OBFUSCATED_MIN
-        )
+        # A rare word ("Cuphead", or split: "Cup head"); a registered phrase's frequency is
+        # not a word's ("Siberian husky")
+        phrase = hit.kind == "exact" and " " in hit.entry.text.strip()
+        rare = not phrase and zipf(matched) < WORD_ZIPF and len(hit.entry.key) > OBFUSCATED_MIN
         if kind == "word" and (not opens or rare):
             return "proper noun"  # mid-sentence, or a longer rare word opening it ("Cuphead")
     words = matched.split()
