@@ -19,6 +19,7 @@ UserForm = Annotated[str | None, Form(max_length=200)]
 TerritoryForm = Annotated[str | None, Form(max_length=8)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 MAX_PROMPTS_PER_BATCH = 256
+MAX_PROMPT_CHARS = 10_000
 
 
 class TenantIn(BaseModel):
@@ -76,22 +77,23 @@ class RevokeIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class PromptIn(BaseModel):
-    prompt: str = Field(max_length=10_000)
+class ScreenOptions(BaseModel):
+    """What a prompt is screened for, one prompt or a batch alike."""
+
     purpose: str = Field("generation", pattern="^(generation|training|style)$")
     territory: str | None = Field(None, max_length=8)
     user: str | None = Field(None, max_length=200)  # the licensee's end user
 
 
-class PromptsIn(BaseModel):
-    """A batch of prompts screened in one transaction (bulk callers: caption lists, queues)."""
+class PromptIn(ScreenOptions):
+    prompt: str = Field(max_length=MAX_PROMPT_CHARS)
 
-    prompts: list[Annotated[str, Field(max_length=10_000)]] = Field(
-        min_length=1, max_length=MAX_PROMPTS_PER_BATCH
-    )
-    purpose: str = Field("generation", pattern="^(generation|training|style)$")
-    territory: str | None = Field(None, max_length=8)
-    user: str | None = Field(None, max_length=200)
+
+class PromptsIn(ScreenOptions):
+    """A batch of prompts screened in one transaction (bulk callers: caption lists, queues).
+    A prompt over ``MAX_PROMPT_CHARS`` gets an error in its place; the others are screened."""
+
+    prompts: list[str] = Field(min_length=1, max_length=MAX_PROMPTS_PER_BATCH)
 
 
 class GenerationIn(BaseModel):

@@ -71,6 +71,7 @@ LETTERING = re.compile(
 # A quoted run of words: opens at a word's start, closes before a non-letter ("bird's eye"
 # is no quote).
 QUOTED = re.compile(r"(?:(?<=\s)|^)['\"‘“「『]([^'\"’”」』\n]{1,80})['\"’”」』](?!\w)")
+FIRST_NAME = re.compile(r"\b[A-Z][a-z]+\s+$")  # "in the style of Vincent Van Gogh"
 
 
 @dataclass
@@ -498,14 +499,20 @@ def _capital_explained(prompt: str, hit: NameHit, work_spans: set[tuple[int, int
     before = prompt[: hit.start]
     if REAL_WORLD_KIND.search(before[-40:]):
         return "real-world kind"
-    quoted = any(q.start(1) <= hit.start and hit.end <= q.end(1) for q in QUOTED.finditer(prompt))
-    if quoted and LETTERING.search(prompt):
+    if any(start <= hit.start and hit.end <= end for start, end in _lettering(prompt)):
         return "lettering"
     only_a_character = hit.entry.character_id and (hit.start, hit.end) not in work_spans
-    first_name = re.compile(r"\b[A-Z][a-z]+\s+$")  # "in the style of Vincent Van Gogh"
-    if only_a_character and STYLE_BEFORE.search(first_name.sub("", before)):
+    if only_a_character and STYLE_BEFORE.search(FIRST_NAME.sub("", before)):
         return "artist"
     return None
+
+
+@lru_cache(maxsize=256)  # asked for every hit of the same prompt
+def _lettering(prompt: str) -> tuple[tuple[int, int], ...]:
+    """Quoted runs of words in a prompt about drawn text ("'ANKH' written on it"), or ()."""
+    if not LETTERING.search(prompt):
+        return ()
+    return tuple(q.span(1) for q in QUOTED.finditer(prompt))
 
 
 def _name_support(

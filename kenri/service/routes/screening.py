@@ -17,10 +17,12 @@ from kenri.service.auth import Caller, licensee
 from kenri.service.jobs import job_view
 from kenri.service.routes.common import kenri_of, read_upload
 from kenri.service.schemas import (
+    MAX_PROMPT_CHARS,
     IdPath,
     PromptIn,
     PromptsIn,
     PurposeForm,
+    ScreenOptions,
     TerritoryForm,
     UserForm,
 )
@@ -34,7 +36,10 @@ def _decision_summary(result: dict) -> dict[str, Any]:
         {"work": m.get("work"), "character": m.get("character"), "score": m.get("score")}
         for m in result.get("matches", [])[:5]
     ]
-    return {"decision": result.get("decision"), "matches": matches}
+    summary = {"decision": result.get("decision"), "matches": matches}
+    if "error" in result:  # a batch's prompt that could not be screened
+        summary["error"] = result["error"]
+    return summary
 
 
 def _audit(tx, who: Caller, kind: str, digest: str, result: dict) -> None:
@@ -43,21 +48,26 @@ def _audit(tx, who: Caller, kind: str, digest: str, result: dict) -> None:
     append(tx.session, who.label, f"screen.{kind}", f"sha256:{digest}", _decision_summary(result))
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+def _sha256(data: str | bytes) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def _screen_one(tx, request: Request, who: Caller, prompt: str, options: ScreenOptions) -> dict:
+    """Screen one prompt in the request's transaction and keep its findings."""
+    app = kenri_of(request)
+    with request.app.state.cpu_slots:
+        screened = app.prompt_screener.screen(
+            tx, prompt, who.licensee_name, options.purpose, options.territory, user=options.user
+        )
+    record_prompt_findings(tx, who.licensee_id, screened)
+    return screened.to_dict()
 
 
 @router.post("/screen/prompt")
 def screen_prompt(body: PromptIn, request: Request, who: Caller = Depends(licensee)) -> dict:
     """Screen a prompt under your grants: decision, matches with evidence, a safe rewrite."""
-    app = kenri_of(request)
-    with app.transaction(who.label) as tx:
-        with request.app.state.cpu_slots:
-            screened = app.prompt_screener.screen(
-                tx, body.prompt, who.licensee_name, body.purpose, body.territory, user=body.user
-            )
-        record_prompt_findings(tx, who.licensee_id, screened)
-        result = screened.to_dict()
+    with kenri_of(request).transaction(who.label) as tx:
+        result = _screen_one(tx, request, who, body.prompt, body)
         _audit(tx, who, "prompt", _sha256(body.prompt), result)
     return result
 
@@ -65,18 +75,16 @@ def screen_prompt(body: PromptIn, request: Request, who: Caller = Depends(licens
 @router.post("/screen/prompts")
 def screen_prompts(body: PromptsIn, request: Request, who: Caller = Depends(licensee)) -> dict:
     """Screen up to 256 prompts in one request: the results in order, each as
-    ``/screen/prompt`` gives it. One transaction and one audit entry for the batch (listing
-    every prompt's digest and decision), so bulk callers do not pay per prompt."""
-    app = kenri_of(request)
-    with app.transaction(who.label) as tx:
-        results = []
-        for prompt in body.prompts:
-            with request.app.state.cpu_slots:
-                screened = app.prompt_screener.screen(
-                    tx, prompt, who.licensee_name, body.purpose, body.territory, user=body.user
-                )
-            record_prompt_findings(tx, who.licensee_id, screened)
-            results.append(screened.to_dict())
+    ``/screen/prompt`` gives it, or ``{"prompt": ..., "error": ...}`` for a prompt too long to
+    screen (the others are screened). One transaction and one audit entry for the batch
+    (listing every prompt's digest and decision), so bulk callers do not pay per prompt."""
+    with kenri_of(request).transaction(who.label) as tx:
+        results = [
+            _screen_one(tx, request, who, prompt, body)
+            if len(prompt) <= MAX_PROMPT_CHARS
+            else {"prompt": prompt[:200], "error": f"longer than {MAX_PROMPT_CHARS} characters"}
+            for prompt in body.prompts
+        ]
         decisions = [
             {"prompt": f"sha256:{_sha256(prompt)}", **_decision_summary(result)}
             for prompt, result in zip(body.prompts, results, strict=True)
@@ -122,7 +130,7 @@ def _screen_image_sync(
         record_media_findings(tx, app.media, who.licensee_id, screened, data)
         result = screened.to_dict()
         result["input"] = "upload"
-        _audit(tx, who, "image", hashlib.sha256(data).hexdigest(), result)
+        _audit(tx, who, "image", _sha256(data), result)
     return result
 
 
