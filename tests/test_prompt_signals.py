@@ -9,7 +9,14 @@ import pytest
 import kenri
 from kenri.text.background import background_prompts
 from kenri.text.embedder import E5Embedder, EmbeddingCache
-from kenri.text.lexicon import is_common_word, terms, word_class
+from kenri.text.lexicon import (
+    dictionary_words,
+    is_common_word,
+    is_known_noun,
+    is_real_world_name,
+    terms,
+    word_class,
+)
 
 
 def test_terms_fold_plurals_and_drop_stopwords():
@@ -28,11 +35,30 @@ def test_japanese_terms_are_bigrams_without_bare_particles():
     [("Link", "everyday"), ("Rose", "everyday"), ("mermaid", "word"), ("Snow White", "word"),
      ("Iron Man", "word"), ("Pikachu", "name"), ("ピカチュウ", "name"), ("Hoshimaru", "name"),
      ("R2-D2", "name"), ("capybara", "word"), ("a knight", "everyday"), ("Totoro", "name"),
-     ("Jupiter", "word")],
+     ("Jupiter", "real"), ("San Francisco", "real"), ("croissant", "word")],
 )  # fmt: skip
 def test_words_are_told_from_names(name, kind):
     assert word_class(name) == kind
     assert is_common_word(name) is (kind != "name")
+
+
+@pytest.mark.parametrize(
+    "name, real",
+    [("Anubis", True), ("San Francisco", True), ("abraham lincoln", True), ("Thor", True),
+     ("Donald Duck", False), ("Goofy", False), ("Mickey Mouse", False), ("Pikachu", False),
+     ("Mario", False), ("croissant", False)],
+)  # fmt: skip
+def test_real_world_names_are_told_from_fiction(name, real):
+    """WordNet's named gods, people and places are real; its cartoon characters are not."""
+    assert is_real_world_name(name) is real
+
+
+def test_known_nouns_and_newer_dictionary_words():
+    assert is_known_noun("Koala  bear") and is_known_noun("Rosetta  Stone")
+    assert is_known_noun("Peter Pan collar") and not is_known_noun("Donald Duck")
+    assert not is_known_noun("Pikachu plush")
+    assert {"croissant", "kachina", "prosciutto"} <= dictionary_words()
+    assert "pikachu" not in dictionary_words()
 
 
 def test_background_prompts_are_stable_and_bilingual():
@@ -214,7 +240,17 @@ def real_world_names(app):
     with app.transaction() as tx:
         holder = tx.registry.add_holder("Namesake Studio", "JP")
         work = tx.registry.add_work(holder, "Namesake Tales")
-        for name in ("Jupiter", "Anubis", "Ankh", "Van Gogh", "Inertia", "Siberian Husky"):
+        for name in (
+            "Jupiter",
+            "Anubis",
+            "Ankh",
+            "Van Gogh",
+            "Inertia",
+            "Siberian Husky",
+            "Koala",
+            "Rosetta",
+            "Hoshimaru",
+        ):
             tx.registry.add_character(work, name)
         both = tx.registry.add_work(holder, "Starlit Kid")
         tx.registry.add_character(both, "Starlit Kid")  # a work and its title character
@@ -225,9 +261,15 @@ def real_world_names(app):
     "prompt, decision, explained",
     [
         ("the eye of the planet Jupiter", "review", "real-world kind"),
-        ("a portrait of Jupiter, oil painting", "block", None),
+        # A real planet, god or painter is written with a capital too: it says nothing
+        ("a portrait of Jupiter, oil painting", "review", None),
         ("a statue of the Egyptian god Anubis wearing goggles", "review", "real-world kind"),
-        ("Anubis wearing sunglasses on a motorbike", "block", None),  # nothing says otherwise
+        ("Anubis wearing sunglasses on a motorbike", "review", None),
+        ("Anubis and Hoshimaru on a motorbike", "block", None),  # the same work named too
+        ("a Koala bear wearing a hat", "review", "part of a noun"),
+        ("a portrait of Koala, oil painting", "block", None),
+        ("The Rosetta Stone lying in the snow", "review", "part of a noun"),
+        ("a portrait of Rosetta, oil painting", "block", None),
         ("a t-shirt with 'ANKH' written on it", "review", "lettering"),
         ("a sweatshirt with 'Big Ankh' written on it", "review", "lettering"),
         ("'Ankh' and a cat", "block", None),  # quoted, but not drawn as letters
@@ -247,3 +289,28 @@ def test_the_prompt_can_say_a_capital_means_something_else(
     assert result.decision == decision, result.to_dict()
     named = [m for m in result.matches if m.reason != "description"]
     assert named and named[0].evidence.get("capital_explained_by") == explained
+
+
+@pytest.fixture
+def split_names(app):
+    with app.transaction() as tx:
+        work = tx.registry.add_work(tx.registry.add_holder("Cut Works", "JP"), "Cut Tales")
+        for name in ("Vexomar", "Heavyrain", "Grelldor"):
+            tx.registry.add_character(work, name)
+    return app
+
+
+@pytest.mark.parametrize(
+    "prompt, decision",
+    [
+        ("Vex omar, digital art", "block"),  # pieces that are not both words: a cut name
+        ("vex-omar at dusk", "block"),
+        ("Grel ldor, digital art", "block"),  # cut at its doubled letter
+        ("A bus makes a splash in the heavy rain.", "allow"),  # two words: the words
+        ("Heavy rain over the city", "review"),  # capitalised: listed, not blocked
+    ],
+)
+def test_a_name_cut_in_pieces_is_the_name_unless_the_pieces_are_words(
+    split_names, prompt, decision
+):
+    assert split_names.screen_prompt(prompt).decision == decision

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from kenri.text.wordnet_nouns import wordnet_nouns
+
 COMMON_ZIPF = 4.0  # once per 100k words
 WORD_ZIPF = 3.3  # about once per 2M words: "mermaid", "tiara", also "Naruto"
 STOPWORDS = frozenset(
@@ -39,14 +41,34 @@ def zipf(word: str) -> float:
 
 @lru_cache(maxsize=1)
 def dictionary_words() -> frozenset[str]:
-    """Lower-case (common-noun) entries of Webster's Second International (1934)."""
+    """Lower-case (common-noun) entries of Webster's Second International (1934), and WordNet
+    3.0's one-word common nouns (newer words: "croissant", "kachina")."""
     from english_words import get_english_words_set
 
-    return frozenset(w for w in get_english_words_set(["web2"], alpha=True) if w.islower())
+    webster = (w for w in get_english_words_set(["web2"], alpha=True) if w.islower())
+    wordnet = (w for w, flags in wordnet_nouns().items() if "c" in flags and w.isalpha())
+    return frozenset([*webster, *wordnet])
 
 
 def is_dictionary_word(word: str) -> bool:
     return zipf(word) >= WORD_ZIPF or word in dictionary_words()
+
+
+def _lemma(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def is_real_world_name(name: str) -> bool:
+    """A real named entity: a god, person or place ("Anubis", "San Francisco"), not a
+    fictional one ("Donald Duck"). Its capital says nothing about which one is meant."""
+    flags = wordnet_nouns().get(_lemma(name), "")
+    return "r" in flags and "c" not in flags  # "Crab" (Cancer) is a crab first
+
+
+def is_known_noun(phrase: str) -> bool:
+    """A noun English has ("koala bear", "Rosetta Stone", "Peter Pan collar") that is not
+    only a fictional character's name."""
+    return bool(wordnet_nouns().get(_lemma(phrase), "").replace("f", ""))
 
 
 def is_common_noun(text: str) -> bool:
@@ -56,14 +78,17 @@ def is_common_noun(text: str) -> bool:
 
 
 def word_class(name: str) -> str:
-    """ "everyday" (a frequent English word: "Link", "Rose"), "word" (a word or a phrase of
-    words a prompt may use for themselves: "mermaid", "capybara", "Iron Man", "a knight") or
-    "name" (anything else, including every name in another script)."""
+    """ "everyday" (a frequent English word: "Link", "Rose"), "real" (a real-world named
+    entity: "Anubis", "San Francisco"), "word" (a word or a phrase of words a prompt may use for
+    themselves: "mermaid", "capybara", "Iron Man", "a knight") or "name" (anything else,
+    including every name in another script)."""
     words = name.casefold().split()
     if len(words) > 1:  # articles do not make a phrase a name ("a knight")
         words = [w for w in words if w not in ("a", "i")] or words
     if not name.isascii() or not words or not all(w.isalpha() and len(w) > 1 for w in words):
         return "name"
+    if is_real_world_name(name):
+        return "real"
     if len(words) == 1 and zipf(words[0]) >= COMMON_ZIPF:
         return "everyday"
     return "word" if all(is_dictionary_word(w) for w in words) else "name"

@@ -17,7 +17,7 @@ import ahocorasick
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from kenri.screening.prompt.normalize import Folded, fold
+from kenri.screening.prompt.normalize import Folded, fold, split_variants
 from kenri.text.lexicon import is_dictionary_word, word_class
 
 SHORT_LENGTH = 3
@@ -68,7 +68,12 @@ class NameMatcher:
                 continue
             by_key.setdefault(entry.key, []).append(len(self.entries))
             self.entries.append(entry)
-        for key, indexes in by_key.items():
+        # A name split at a doubled letter ("Shel lder") keeps both letters: see split_variants
+        keys = {key: list(indexes) for key, indexes in by_key.items()}
+        for index, entry in enumerate(self.entries):
+            for variant in split_variants(entry.text) - {entry.key}:
+                keys.setdefault(variant, []).append(index)
+        for key, indexes in keys.items():
             self.automaton.add_word(key, (len(key), tuple(indexes)))
         if by_key:
             self.automaton.make_automaton()
@@ -150,15 +155,21 @@ def _words(prompt: str) -> list[tuple[int, int]]:
 
 
 def _span(prompt: str, folded: Folded, start: int, end: int) -> tuple[int, int] | None:
-    """The original span of folded[start:end] if it sits on word boundaries, else None."""
-    first = folded.offsets[start]
-    last = folded.offsets[end - 1]
-    japanese = _is_cjk_or_kana(prompt[first]) or _is_cjk_or_kana(prompt[last])
-    if not japanese:
-        if start > 0 and not _separated(prompt, folded.offsets[start - 1], first):
-            return None
-        if end < len(folded.offsets) and not _separated(prompt, last, folded.offsets[end]):
-            return None
+    """The original span of folded[start:end] if it sits on word boundaries, else None.
+
+    A match never starts or ends inside one character's folding (the "yu" of ミュ, read
+    "myu"), and a Latin-script end of it needs a word boundary even next to Japanese ("of
+    エネコ" is not "fenneko")."""
+    offsets = folded.offsets
+    first = offsets[start]
+    last = offsets[end - 1]
+    if (start > 0 and offsets[start - 1] == first) or (end < len(offsets) and offsets[end] == last):
+        return None
+    latin_first, latin_last = not _is_cjk_or_kana(prompt[first]), not _is_cjk_or_kana(prompt[last])
+    if latin_first and start > 0 and not _separated(prompt, offsets[start - 1], first):
+        return None
+    if latin_last and end < len(offsets) and not _separated(prompt, last, offsets[end]):
+        return None
     stop = folded.offsets[end] if end < len(folded.offsets) else len(prompt)
     while stop > last + 1 and not prompt[stop - 1].isalnum():
         stop -= 1  # trailing separators are not part of the name

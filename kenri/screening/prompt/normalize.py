@@ -69,6 +69,11 @@ def _base_letters(ch: str) -> str:
 
 
 def fold(text: str) -> Folded:
+    return _collapse(text, *_letters(text))
+
+
+def _letters(text: str) -> tuple[list[str], list[int]]:
+    """Folded characters and their offsets, before repeated letters collapse."""
     leet_digits = _leet_digits(text)
     chars: list[str] = []
     offsets: list[int] = []
@@ -95,7 +100,7 @@ def fold(text: str) -> Folded:
                     chars.append(letter)
                     offsets.append(i)
         i += 1
-    return _collapse(text, chars, offsets)
+    return chars, offsets
 
 
 SMALL_KANA = set("ゃゅょぁぃぅぇぉゎャュョァィゥェォヮ")
@@ -189,3 +194,13 @@ def _collapse(text: str, chars: list[str], offsets: list[int]) -> Folded:
 
 def fold_name(name: str) -> str:
     return fold(name).text
+
+
+def split_variants(name: str) -> set[str]:
+    """The folded name with one repeated letter kept double: how the name folds when split
+    right there ("Shel lder" folds to "shellder": repeats never collapse across a separator)."""
+    letters = "".join(_letters(name)[0])
+    return {
+        fold_name(letters[: run.start() + 1]) + fold_name(letters[run.start() + 1 :])
+        for run in re.finditer(r"([a-z])\1+", letters)
+    }

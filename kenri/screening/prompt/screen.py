@@ -37,7 +37,15 @@ from kenri.screening.prompt.normalize import (
     is_japanese,
 )
 from kenri.text.embedder import EmbeddingCache, TextEmbedder
-from kenri.text.lexicon import WORD_ZIPF, is_common_noun, terms, word_class, zipf
+from kenri.text.lexicon import (
+    STOPWORDS,
+    WORD_ZIPF,
+    is_common_noun,
+    is_known_noun,
+    terms,
+    word_class,
+    zipf,
+)
 
 if TYPE_CHECKING:
     from kenri.app import Kenri, Transaction
@@ -425,8 +433,11 @@ def _word_class(prompt: str, hit: NameHit) -> str:
     matched = hit.matched(prompt)
     pieces = matched.split()
     joined = len(pieces) > 1 and any(len(p) > 1 for p in pieces)
-    if joined and all(len(p) <= 2 or zipf(p.strip("-")) >= WORD_ZIPF for p in pieces):
+    glue = any(len(p) <= 2 or p.casefold() in STOPWORDS for p in pieces)
+    if joined and glue and all(len(p) <= 2 or zipf(p.strip("-")) >= WORD_ZIPF for p in pieces):
         return "everyday"  # "a hat" joined to "ahat", "IS A" to "isa": words, not a split name
+    if joined and not glue and kind == "name" and not is_common_noun(matched):
+        return "name"  # "Tha nos", "Com bee": a name cut into pieces that are not both words
     deliberate = hit.kind == "obfuscated" and is_deliberately_obfuscated(matched)
     if deliberate and matched.isascii() and matched.isalpha() and matched.islower():
         # Only repeated letters, in lower case: a typo of a common noun ("squirrell").
@@ -492,7 +503,8 @@ def _capital_explained(prompt: str, hit: NameHit, work_spans: set[tuple[int, int
     """Why a capitalised name may mean something else, from the prompt's own words, or None.
 
     "real-world kind": a kind of real thing just before it ("the planet Jupiter", "the
-    Egyptian god Anubis"); "lettering": quoted text to be drawn as letters ("a t-shirt with
+    Egyptian god Anubis"); "part of a noun": a longer noun English has holds it ("Koala bear",
+    "the Rosetta Stone"); "lettering": quoted text to be drawn as letters ("a t-shirt with
     'ANKH' written on it"); "artist": "in the style of" a name that is only a character's
     (styles belong to artists and works: "in the style of Van Gogh" names the painter).
     """
@@ -504,7 +516,23 @@ def _capital_explained(prompt: str, hit: NameHit, work_spans: set[tuple[int, int
     only_a_character = hit.entry.character_id and (hit.start, hit.end) not in work_spans
     if only_a_character and STYLE_BEFORE.search(FIRST_NAME.sub("", before)):
         return "artist"
+    if _inside_known_noun(prompt, hit):
+        return "part of a noun"
     return None
+
+
+def _inside_known_noun(prompt: str, hit: NameHit) -> bool:
+    """The name is one word of a longer noun English has ("Koala bear", "the Rosetta Stone",
+    "a Peter Pan collar", "sonic boom"): the prompt means that thing."""
+    before = re.split(r"[.,;:!?()\n]", prompt[: hit.start])[-1].split()[-2:]
+    after = re.split(r"[.,;:!?()\n]", prompt[hit.end :])[0].split()[:2]
+    name = hit.matched(prompt)
+    return any(
+        is_known_noun(" ".join([*before[len(before) - b :], name, *after[:a]]))
+        for b in range(len(before) + 1)
+        for a in range(len(after) + 1)
+        if a or b
+    )
 
 
 @lru_cache(maxsize=256)  # asked for every hit of the same prompt
@@ -535,6 +563,7 @@ def _name_support(
     matched = hit.matched(prompt)
     capitals_count = (
         not capital_explained
+        and kind != "real"  # the real "San Francisco" is written with capitals too
         and not _shouting(prompt)
         and not _part_of_longer_proper_name(prompt, hit)
     )
