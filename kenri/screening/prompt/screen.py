@@ -284,7 +284,13 @@ class PromptScreener:
         kinds = [_word_class(prompt, h) for h in hits]
         # Where the prompt itself says what the capitalised word is, the capital is no
         # evidence for the character: such a name needs evidence like a word does.
-        explained = [_capital_explained(prompt, h, work_spans) for h in hits]
+        # (a lower-case hit of a word has no capital to explain: skip the look-around)
+        explained = [
+            _capital_explained(prompt, h, work_spans)
+            if kind == "name" or h.matched(prompt)[:1].isupper()
+            else None
+            for h, kind in zip(hits, kinds, strict=True)
+        ]
         kinds = [
             "word" if why and kind == "name" else kind
             for kind, why in zip(kinds, explained, strict=True)
@@ -524,8 +530,9 @@ def _capital_explained(prompt: str, hit: NameHit, work_spans: set[tuple[int, int
 def _inside_known_noun(prompt: str, hit: NameHit) -> bool:
     """The name is one word of a longer noun English has ("Koala bear", "the Rosetta Stone",
     "a Peter Pan collar", "sonic boom"): the prompt means that thing."""
-    before = re.split(r"[.,;:!?()\n]", prompt[: hit.start])[-1].split()[-2:]
-    after = re.split(r"[.,;:!?()\n]", prompt[hit.end :])[0].split()[:2]
+    before = re.split(r"[.,;:!?()\n]", prompt[max(hit.start - 60, 0) : hit.start])[-1]
+    after = re.split(r"[.,;:!?()\n]", prompt[hit.end : hit.end + 60])[0]
+    before, after = before.split()[-2:], after.split()[:2]
     name = hit.matched(prompt)
     return any(
         is_known_noun(" ".join([*before[len(before) - b :], name, *after[:a]]))
