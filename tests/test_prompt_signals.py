@@ -205,13 +205,18 @@ def test_words_joined_across_spaces_are_not_a_split_name(app):
     assert app.screen_prompt("pika rin at the beach").decision == "block"  # a split name
 
 
+def _with_characters(app: kenri.Kenri, holder: str, work: str, names: tuple[str, ...]):
+    """The app with one holder's work and its characters registered."""
+    with app.transaction() as tx:
+        registered = tx.registry.add_work(tx.registry.add_holder(holder, "JP"), work)
+        for name in names:
+            tx.registry.add_character(registered, name)
+    return app
+
+
 @pytest.fixture
 def word_names(app):
-    with app.transaction() as tx:
-        work = tx.registry.add_work(tx.registry.add_holder("Mesa Works", "JP"), "Desert Tales")
-        for name in ("Canyon", "Gig", "Isa"):
-            tx.registry.add_character(work, name)
-    return app
+    return _with_characters(app, "Mesa Works", "Desert Tales", ("Canyon", "Gig", "Isa"))
 
 
 @pytest.mark.parametrize(
@@ -293,11 +298,7 @@ def test_the_prompt_can_say_a_capital_means_something_else(
 
 @pytest.fixture
 def split_names(app):
-    with app.transaction() as tx:
-        work = tx.registry.add_work(tx.registry.add_holder("Cut Works", "JP"), "Cut Tales")
-        for name in ("Vexomar", "Heavyrain", "Grelldor"):
-            tx.registry.add_character(work, name)
-    return app
+    return _with_characters(app, "Cut Works", "Cut Tales", ("Vexomar", "Heavyrain", "Grelldor"))
 
 
 @pytest.mark.parametrize(
