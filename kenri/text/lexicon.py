@@ -77,6 +77,7 @@ def is_common_noun(text: str) -> bool:
     return bool(words) and all(w in dictionary_words() for w in words)
 
 
+@lru_cache(maxsize=65536)  # asked for every hit of every prompt; names repeat
 def word_class(name: str) -> str:
     """ "everyday" (a frequent English word: "Link", "Rose"), "real" (a real-world named
     entity: "Anubis", "San Francisco"), "word" (a word or a phrase of words a prompt may use for

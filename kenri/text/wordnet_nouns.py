@@ -77,6 +77,8 @@ def wordnet_nouns() -> dict[str, str]:
 
 
 def main(argv: list[str]) -> None:
+    if len(argv) != 1 or not (Path(argv[0]) / "data.noun").is_file():
+        sys.exit("usage: python -m kenri.text.wordnet_nouns WORDNET_DICT_FOLDER (with data.noun)")
     lemmas = build(Path(argv[0]))
     target = Path(__file__).parent / "data" / DATA
     body = "".join(f"{lemma}\t{flags}\n" for lemma, flags in lemmas.items())

@@ -170,7 +170,7 @@ def _span(prompt: str, folded: Folded, start: int, end: int) -> tuple[int, int] 
         return None
     if latin_last and end < len(offsets) and not _separated(prompt, last, offsets[end]):
         return None
-    stop = folded.offsets[end] if end < len(folded.offsets) else len(prompt)
+    stop = offsets[end] if end < len(offsets) else len(prompt)
     while stop > last + 1 and not prompt[stop - 1].isalnum():
         stop -= 1  # trailing separators are not part of the name
     return first, stop
