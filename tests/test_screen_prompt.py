@@ -36,7 +36,8 @@ def test_folding_keeps_kanji_and_distinct_names_apart():
     "text, folded",
     [("P1k4chu", "pikachu"), ("4bra", "abra"), ("Ch4rm4nd3r", "charmander"), ("0ddish", "odish"),
      ("M4r10", "mario"), ("1080p", "1080p"), ("4k", "4k"), ("35mm", "35m"), ("1920s", "1920s"),
-     ("B52", "b52"), ("area 51", "area51")],
+     ("B52", "b52"), ("area 51", "area51"), ("Chun-L1", "chunli"), ("H0-Oh", "hooh"),
+     ("Gr4f4141", "grafaiai"), ("COVID-19", "covid19"), ("A-380", "a380"), ("F-16", "f16")],
 )  # fmt: skip
 def test_leetspeak_digits_fold_only_inside_words_of_letters(text, folded):
     assert fold_name(text) == folded

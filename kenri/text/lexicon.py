@@ -41,11 +41,16 @@ def zipf(word: str) -> float:
 
 @lru_cache(maxsize=1)
 def dictionary_words() -> frozenset[str]:
-    """Lower-case (common-noun) entries of Webster's Second International (1934), and WordNet
-    3.0's one-word common nouns (newer words: "croissant", "kachina")."""
+    """Lower-case (common-noun) entries of Webster's Second International (1934) that modern
+    text still uses, and WordNet 3.0's one-word common nouns (newer words: "croissant",
+    "kachina"). A Webster entry wordfreq never saw ("dreepy", "dottler") is a word no prompt
+    writer means: a name coined from it stays a name."""
     from english_words import get_english_words_set
+    from wordfreq import get_frequency_dict
 
-    webster = (w for w in get_english_words_set(["web2"], alpha=True) if w.islower())
+    in_use = get_frequency_dict("en")
+    webster = get_english_words_set(["web2"], alpha=True)
+    webster = (w for w in webster if w.islower() and w in in_use)
     wordnet = (w for w, flags in wordnet_nouns().items() if "c" in flags and w.isalpha())
     return frozenset([*webster, *wordnet])
 

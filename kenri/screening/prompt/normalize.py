@@ -135,15 +135,16 @@ def _romanise_kana(text: str, start: int, stop: int, chars: list[str], offsets: 
         i = j
 
 
-_ALNUM_RUN = re.compile(r"[^\W_]+")
+# Letters and digits, hyphenated pieces together ("Chun-L1", "H0-Oh": a name's own hyphen)
+_ALNUM_RUN = re.compile(r"[^\W_]+(?:-(?!\d+\b)[^\W_]+)*")  # ("COVID-19": a number)
 # Numbers with units or suffixes that prompts use as themselves: "4k", "35mm", "1920s", "3d".
 _NUMBER_WORD = re.compile(r"\d+(?:[a-z]{1,2}|mm|cm|km|fps|bit|bits|px|hz|gb|mb|kg)", re.I)
 
 
 def _leet_digits(text: str) -> set[int]:
     """Offsets of digits that stand for letters: in a run of letters and digits with at least
-    two letters and not many more digits ("P1k4chu", "M4r10", "D0r43m0n"), unless the run is
-    a number with a unit ("35mm", "1080p")."""
+    two letters and at most two digits per letter ("P1k4chu", "M4r10", "Gr4f4141"), unless
+    the run is a number with a unit ("35mm", "1080p")."""
     found: set[int] = set()
     if not any(ch.isdigit() for ch in text):
         return found
@@ -151,7 +152,7 @@ def _leet_digits(text: str) -> set[int]:
         word = run.group()
         letters = sum(ch.isalpha() for ch in word)
         digits = sum(ch.isdigit() for ch in word)
-        if not digits or letters < 2 or digits > letters + 1 or _NUMBER_WORD.fullmatch(word):
+        if not digits or letters < 2 or digits > 2 * letters or _NUMBER_WORD.fullmatch(word):
             continue
         found.update(run.start() + k for k, ch in enumerate(word) if ch in LEET)
     return found

@@ -71,11 +71,21 @@ REAL_WORLD_KIND = re.compile(
     r"inventor|explorer)\W*$",
     re.I,
 )
+# Kinds of place a proper noun names right after it ("Abbey Road", "Baker Street", "Hyde Park").
+PLACE_AFTER = re.compile(
+    r"^[ \t]+(road|street|avenue|lane|boulevard|square|bridge|park|station|river|lake|bay|"
+    r"island|islands|mountain|mountains|valley|canyon|falls|county|castle|palace|cathedral|"
+    r"abbey|church|tower|college|university|airport|harbour|harbor)\b",
+    re.I,
+)
+INDEFINITE_ARTICLE = re.compile(r"\b(a|an)\s+$", re.I)
+NEXT_WORD = re.compile(r"[ \t]*([\w']+)")  # the word right after a name, if no punctuation
 LETTERING = re.compile(
     r"\b(written|writing|says|saying|reads|reading|text|word|words|letters|lettering|spelled|"
     r"spelling|caption|sign|logo|title)\b",
     re.I,
 )
+TAG_SEPARATOR = re.compile(r"[,;|\n]")  # "Hulk, digital art, trending on artstation"
 # A quoted run of words: opens at a word's start, closes before a non-letter ("bird's eye"
 # is no quote).
 QUOTED = re.compile(r"(?:(?<=\s)|^)['\"‘“「『]([^'\"’”」』\n]{1,80})['\"’”」』](?!\w)")
@@ -438,12 +448,16 @@ def _word_class(prompt: str, hit: NameHit) -> str:
         return kind
     matched = hit.matched(prompt)
     pieces = matched.split()
-    joined = len(pieces) > 1 and any(len(p) > 1 for p in pieces)
-    glue = any(len(p) <= 2 or p.casefold() in STOPWORDS for p in pieces)
+    joined, glue = _joined_with_glue(pieces)
     if joined and glue and all(len(p) <= 2 or zipf(p.strip("-")) >= WORD_ZIPF for p in pieces):
         return "everyday"  # "a hat" joined to "ahat", "IS A" to "isa": words, not a split name
-    if joined and not glue and kind == "name" and not is_common_noun(matched):
-        return "name"  # "Tha nos", "Com bee": a name cut into pieces that are not both words
+    if "-" in matched and "-" not in hit.entry.text:
+        if is_known_noun(matched):
+            return "word"  # "half-life", "x-ray": a hyphenated noun English has
+        pieces = [p for p in re.split(r"[\s-]+", matched) if p]  # "lil-eep": cut like a space
+        joined, glue = _joined_with_glue(pieces)
+    if joined and not glue and kind == "name" and not is_common_noun(" ".join(pieces)):
+        return "name"  # "Tha nos", "com-bee": a name cut into pieces that are not both words
     deliberate = hit.kind == "obfuscated" and is_deliberately_obfuscated(matched)
     if deliberate and matched.isascii() and matched.isalpha() and matched.islower():
         # Only repeated letters, in lower case: a typo of a common noun ("squirrell").
@@ -456,6 +470,12 @@ def _word_class(prompt: str, hit: NameHit) -> str:
     if kind == "name" and hit.kind == "obfuscated" and len(hit.entry.key) <= OBFUSCATED_MIN:
         return "word"  # a short name behind folding needs evidence
     return kind
+
+
+def _joined_with_glue(pieces: list[str]) -> tuple[bool, bool]:
+    """Whether a match spans several pieces, and whether one is a short or function word."""
+    joined = len(pieces) > 1 and any(len(p) > 1 for p in pieces)
+    return joined, any(len(p) <= 2 or p.casefold() in STOPWORDS for p in pieces)
 
 
 def _inside_spelled_word(prompt: str, hit: NameHit) -> bool:
@@ -509,14 +529,20 @@ def _capital_explained(prompt: str, hit: NameHit, work_spans: set[tuple[int, int
     """Why a capitalised name may mean something else, from the prompt's own words, or None.
 
     "real-world kind": a kind of real thing just before it ("the planet Jupiter", "the
-    Egyptian god Anubis"); "part of a noun": a longer noun English has holds it ("Koala bear",
-    "the Rosetta Stone"); "lettering": quoted text to be drawn as letters ("a t-shirt with
-    'ANKH' written on it"); "artist": "in the style of" a name that is only a character's
-    (styles belong to artists and works: "in the style of Van Gogh" names the painter).
+    Egyptian god Anubis"); "place name": a kind of place right after a name that is a word
+    ("Abbey Road"); "a common noun": an indefinite article before a noun English has ("a Teddy
+    Bear", "an Owl"), which makes it one of a kind, not someone; "part of a noun": a longer
+    noun English has holds it ("Koala bear", "the Rosetta Stone"); "lettering": quoted text
+    to be drawn as letters ("a t-shirt with 'ANKH' written on it"); "artist": "in the style
+    of" a name that is only a character's (styles belong to artists and works: "in the style
+    of Van Gogh" names the painter).
     """
     before = prompt[: hit.start]
     if REAL_WORLD_KIND.search(before[-40:]):
         return "real-world kind"
+    # (a coined name keeps its meaning: "Pikachu Park" is still about Pikachu)
+    if hit.entry.word_class != "name" and PLACE_AFTER.match(prompt[hit.end : hit.end + 40]):
+        return "place name"
     if any(start <= hit.start and hit.end <= end for start, end in _lettering(prompt)):
         return "lettering"
     only_a_character = hit.entry.character_id and (hit.start, hit.end) not in work_spans
@@ -524,7 +550,20 @@ def _capital_explained(prompt: str, hit: NameHit, work_spans: set[tuple[int, int
         return "artist"
     if _inside_known_noun(prompt, hit):
         return "part of a noun"
+    if (
+        INDEFINITE_ARTICLE.search(before[-5:])
+        and is_common_noun(hit.matched(prompt))
+        and _ends_noun_phrase(prompt, hit)
+    ):
+        return "a common noun"
     return None
+
+
+def _ends_noun_phrase(prompt: str, hit: NameHit) -> bool:
+    """Nothing but punctuation or a function word follows ("a Teddy Bear on a table"); in "a
+    Sailor Moon outfit" the article belongs to the outfit, and the name is the name."""
+    following = NEXT_WORD.match(prompt, hit.end)
+    return not following or following.group(1).casefold() in STOPWORDS
 
 
 def _inside_known_noun(prompt: str, hit: NameHit) -> bool:
@@ -562,8 +601,10 @@ def _name_support(
     "another name": the same work is named too ("Link and Zelda"); "proper noun": a rarer word
     ("Naruto", "mermaid") written capitalised inside a sentence, not as a piece of a longer
     proper name ("Grand Canyon") and not in a prompt written in capitals; "alone": the prompt
-    is just a rarer word ("Mermaid"). An everyday word ("Link", "hope") needs more: another
-    name or a description of the subject (see ``_corroborate``).
+    is just a rarer word ("Mermaid"); "subject tag": the first tag of a tag list is just that
+    word ("Mermaid, digital art"). Neither counts for the lower-case noun. An everyday word
+    ("Link", "hope") needs more: another name or a description of the subject (see
+    ``_corroborate``).
     """
     if hit.entry.work_id in works_named:
         return "another name"
@@ -587,12 +628,34 @@ def _name_support(
     words = matched.split()
     if capitals_count and len(words) > 1 and all(w[:1].isupper() for w in words):
         return "proper noun"  # "Captain Comet", "Iron Man": title case is a name anywhere
-    rest = prompt.strip(" \t\n.,;:!?\"'")
     plain_noun = matched.islower() and is_common_noun(matched)  # "inertia": the noun itself
-    alone = len(rest) <= 2 * len(matched) and fold(rest).text == fold(matched).text
-    if kind == "word" and alone and not plain_noun:
+    if kind != "word" or plain_noun:
+        return None
+    if _is_all_of(prompt, matched):
         return "alone"
+    if capitals_count and _capitalised_subject_tag(prompt, matched):
+        return "subject tag"
     return None
+
+
+def _capitalised_subject_tag(prompt: str, matched: str) -> bool:
+    """ "Hulk, digital art, trending": the first tag of a tag list is just the name, and its
+    capital sets it apart from the other tags, most of them written in lower case (where tags
+    are capitalised, "Samurai, Japanese Style, Full-HD", the capital says nothing)."""
+    tags = [tag.strip() for tag in TAG_SEPARATOR.split(prompt)]
+    rest = [tag for tag in tags[1:] if tag]
+    return (
+        bool(rest)
+        and matched[:1].isupper()
+        and _is_all_of(tags[0], matched)
+        and sum(tag[:1].islower() for tag in rest) > len(rest) / 2
+    )
+
+
+def _is_all_of(text: str, matched: str) -> bool:
+    """``text`` (trimmed) says nothing but ``matched``."""
+    text = text.strip(" \t\n.,;:!?\"'")
+    return len(text) <= 2 * len(matched) and fold(text).text == fold(matched).text
 
 
 def _corroborate(names: list[PromptMatch], described: list[PromptMatch]) -> None:
