@@ -217,7 +217,7 @@ def _with_characters(app: kenri.Kenri, holder: str, work: str, names: tuple[str,
 
 @pytest.fixture
 def word_names(app):
-    return _with_characters(app, "Mesa Works", "Desert Tales", ("Canyon", "Gig", "Isa"))
+    return _with_characters(app, "Mesa Works", "Desert Tales", ("Canyon", "Gig", "Isa", "Don"))
 
 
 @pytest.mark.parametrize(
@@ -226,6 +226,9 @@ def word_names(app):
         ("a portrait of Canyon, oil painting", "block"),  # capitalised inside a sentence
         ("Canyonが公園で遊ぶ", "block"),  # a capitalised Latin word inside Japanese text
         ("A helicopter flies over the Grand Canyon.", "review"),  # a piece of another name
+        ("a photo of the Canyon de Chelly at dusk", "review"),  # a particle inside that name
+        ("a poster that says Don't Panic", "allow"),  # a contraction, not the name Don
+        ("a portrait of Don, oil painting", "review"),  # the everyday word needs more
         ("A KITCHEN NEAR THE CANYON", "review"),  # capitals everywhere say nothing
         ("a canyon at dusk", "allow"),  # the common noun, in lower case
         ("Canyon, digital art, trending", "block"),  # the tag list's subject, capitalised

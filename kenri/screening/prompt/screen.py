@@ -85,6 +85,13 @@ LETTERING = re.compile(
     r"spelling|caption|sign|logo|title)\b",
     re.I,
 )
+# "Don't", "I'm", "we'll": the word before the apostrophe is a verb or pronoun, not a name
+# (a possessive "Mario's" is still the name)
+CONTRACTION = re.compile(r"['’](t|m|ll|ve|re|d)\b", re.I)
+# Lower-case particles inside proper names ("Arc de Triomphe", "Leonardo da Vinci")
+NAME_PARTICLES = frozenset(
+    {"de", "du", "des", "la", "le", "da", "di", "del", "della", "von", "van", "der", "den"}
+)
 TAG_SEPARATOR = re.compile(r"[,;|\n]")  # "Hulk, digital art, trending on artstation"
 # A quoted run of words: opens at a word's start, closes before a non-letter ("bird's eye"
 # is no quote).
@@ -312,7 +319,7 @@ class PromptScreener:
         character_spans = {(h.entry.work_id, h.start, h.end) for h in hits if h.entry.character_id}
         best: dict[tuple[int, int | None, str], PromptMatch] = {}
         for hit, kind, why in zip(hits, kinds, explained, strict=True):
-            if _inside_spelled_word(prompt, hit):
+            if _inside_spelled_word(prompt, hit) or CONTRACTION.match(prompt, hit.end):
                 continue
             if not hit.entry.character_id and (hit.entry.work_id, hit.start, hit.end) in (
                 character_spans
@@ -503,12 +510,21 @@ def _part_of_longer_proper_name(prompt: str, hit: NameHit) -> bool:
     """ "Grand Canyon", "Ming Dynasty", "Mona Lisa": a capitalised neighbour makes the name a
     piece of another proper name, so its capital is no evidence for this one."""
     before_text, after_text = prompt[: hit.start], prompt[hit.end :]
-    before = re.findall(r"[\w']+", before_text)[-1:]
-    after = re.findall(r"[\w']+", after_text)[:1]
+    before = re.findall(r"[\w']+", before_text)[-2:]
+    after = re.findall(r"[\w']+", after_text)[:2]
     glued_before = bool(before) and not re.search(r"[.!?,;:\n]\s*$", before_text)
     glued_after = bool(after) and not re.match(r"\s*[.!?,;:\n]", after_text)
+    # "Arc de Triomphe", "Leonardo da Vinci": a particle between two capitalised words
+    if len(after) == 2 and after[0] in NAME_PARTICLES:
+        after = after[1:]
+    if len(before) == 2 and before[1] in NAME_PARTICLES:
+        before, words_back = before[:1], 2
+    else:
+        before, words_back = before[-1:], 1
     return (
-        glued_before and _capitalised_word(before[0]) and not _sentence_start(prompt, hit, 1)
+        glued_before
+        and _capitalised_word(before[0])
+        and not _sentence_start(prompt, hit, words_back)
     ) or (glued_after and _capitalised_word(after[0]))
 
 
