@@ -74,8 +74,10 @@ class NameMatcher:
             for variant in split_variants(entry.text) - {entry.key}:
                 keys.setdefault(variant, []).append(index)
         for key, indexes in keys.items():
+            if len(key) == 1 and key.isascii():
+                continue  # one Latin letter in a prompt is an article, a pronoun or a letter
             self.automaton.add_word(key, (len(key), tuple(indexes)))
-        if by_key:
+        if len(self.automaton):
             self.automaton.make_automaton()
         # Fuzzy candidates by (first letter, length): a typo keeps the first letter (see
         # _fuzzy) and changes the length by at most the edits allowed, so a word is compared
@@ -84,12 +86,13 @@ class NameMatcher:
         for key in by_key:
             if len(key) >= FUZZY_MIN_LENGTH and key.isascii():
                 self._fuzzy_keys.setdefault((key[0], len(key)), []).append(key)
+        self._fuzzy_pools: dict[tuple[str, int], list[str]] = {}  # (first, length): built once
         self._by_key = by_key
 
     def find(self, prompt: str) -> list[NameHit]:
         folded = fold(prompt)
         hits: list[NameHit] = []
-        if self._by_key:
+        if len(self.automaton):
             for end, (length, indexes) in self.automaton.iter(folded.text):
                 start = end - length + 1
                 span = _span(prompt, folded, start, end + 1)
@@ -100,10 +103,13 @@ class NameMatcher:
                     entry = self.entries[index]
                     kind = "exact" if exact.casefold() == entry.text.casefold() else "obfuscated"
                     hits.append(NameHit(entry, span[0], span[1], kind))
-        hits += self._fuzzy(prompt, {(h.start, h.end) for h in hits})
+        taken = bytearray(len(prompt))  # characters already inside an exact or folded hit
+        for hit in hits:
+            taken[hit.start : hit.end] = b"\x01" * (hit.end - hit.start)
+        hits += self._fuzzy(prompt, taken)
         return _longest_first(hits)
 
-    def _fuzzy(self, prompt: str, taken: set[tuple[int, int]]) -> list[NameHit]:
+    def _fuzzy(self, prompt: str, taken: bytearray) -> list[NameHit]:
         """Misspelt names: words (or two words run together) within 1-2 edits of a long name
         (an edit: a letter inserted, deleted, replaced, or two neighbours swapped), unless the
         words are dictionary words as written."""
@@ -114,7 +120,7 @@ class NameMatcher:
         candidates += [(words[i][0], words[i + 1][1]) for i in range(len(words) - 1)]
         hits = []
         for start, end in candidates:
-            if any(start < t_end and t_start < end for t_start, t_end in taken):
+            if any(taken[start:end]):
                 continue  # already found as written; a fuzzy reading would only blur it
             key = _folded_word(prompt[start:end])
             if len(key) < FUZZY_MIN_LENGTH or not key.isascii():
@@ -122,19 +128,29 @@ class NameMatcher:
             if all(is_dictionary_word(w) for w in prompt[start:end].casefold().split()):
                 continue  # a word spelt right ("badger", "inside") is no misspelt name
             allowed = 1 if len(key) < 9 else 2
-            # A different first letter is a different word more often than a typo.
-            pool = [
-                name
-                for length in range(len(key) - allowed, len(key) + allowed + 1)
-                for name in self._fuzzy_keys.get((key[0], length), ())
-            ]
-            found = process.extractOne(key, pool, scorer=OSA.distance, score_cutoff=allowed)
+            found = process.extractOne(
+                key, self._fuzzy_pool(key[0], len(key), allowed), scorer=OSA.distance,
+                score_cutoff=allowed,
+            )  # fmt: skip
             if found is None or found[1] == 0:
                 continue
             name_key, distance, _ = found
             for index in self._by_key[name_key]:
                 hits.append(NameHit(self.entries[index], start, end, "fuzzy", int(distance)))
         return hits
+
+    def _fuzzy_pool(self, first: str, length: int, allowed: int) -> list[str]:
+        """The names a word may be a typo of: the same first letter (a different one is a
+        different word more often than a typo), a length within the edits allowed."""
+        pool = self._fuzzy_pools.get((first, length))
+        if pool is None:
+            pool = [
+                name
+                for near in range(length - allowed, length + allowed + 1)
+                for name in self._fuzzy_keys.get((first, near), ())
+            ]
+            self._fuzzy_pools[(first, length)] = pool
+        return pool
 
 
 @lru_cache(maxsize=1 << 16)  # prompts repeat their words; folding one is the fuzzy pass's cost

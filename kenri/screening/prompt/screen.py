@@ -690,14 +690,12 @@ def _corroborate(names: list[PromptMatch], described: list[PromptMatch]) -> None
 def _spans_to_remove(prompt: str, matches: list[PromptMatch]) -> list[tuple[int, int]]:
     """Names as found; for a description, the prompt's words that made it distinctive."""
     spans = [m.span for m in matches if m.span]
-    for match in matches:
-        if match.span is None:
+    described = [m for m in matches if m.span is None]
+    if described:
+        words = [(w.span(), terms(w.group())) for w in re.finditer(r"\w+(?:'\w+)?", prompt)]
+        for match in described:
             shared = set(match.evidence.get("shared_terms", [])[:3])
-            spans += [
-                (w.start(), w.end())
-                for w in re.finditer(r"\w+(?:'\w+)?", prompt)
-                if shared & terms(w.group())
-            ]
+            spans += [span for span, found in words if shared & found]
     return _merge(spans)
 
 
