@@ -55,5 +55,7 @@ def test_a_name_split_at_a_doubled_letter_keeps_both():
 
 def test_a_single_latin_letter_is_never_a_name_but_a_single_kanji_is():
     # Danbooru registers characters named "a" and "i": in a prompt they are words
-    assert _found(["A", "I", "Ｘ"], "I saw a cat on a mat, X marks the spot") == []
+    assert _found(["A", "I", "Ｘ", "Aa"], "I saw a cat on a mat, X marks the spot") == []
     assert _found(["零"], "零が公園で遊ぶ") == [("零", "零")]
+    # a kana name whose reading folds to one letter is still a name
+    assert _found(["ウッウ"], "ウッウ, digital art") == [("ウッウ", "ウッウ")]

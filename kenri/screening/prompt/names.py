@@ -9,6 +9,7 @@ screener decides what counts (see ``screen``).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -74,9 +75,11 @@ class NameMatcher:
             for variant in split_variants(entry.text) - {entry.key}:
                 keys.setdefault(variant, []).append(index)
         for key, indexes in keys.items():
-            if len(key) == 1 and key.isascii():
-                continue  # one Latin letter in a prompt is an article, a pronoun or a letter
-            self.automaton.add_word(key, (len(key), tuple(indexes)))
+            # One Latin letter in a prompt is an article, a pronoun or a letter: a Latin name
+            # that folds to it ("a", "I", "Aa") is not matched there; ウッウ (folded "u") is
+            indexes = [i for i in indexes if len(key) > 1 or not _latin(self.entries[i])]
+            if indexes:
+                self.automaton.add_word(key, (len(key), tuple(indexes)))
         if len(self.automaton):
             self.automaton.make_automaton()
         # Fuzzy candidates by (first letter, length): a typo keeps the first letter (see
@@ -151,6 +154,10 @@ class NameMatcher:
             ]
             self._fuzzy_pools[(first, length)] = pool
         return pool
+
+
+def _latin(entry: NameEntry) -> bool:
+    return unicodedata.normalize("NFKC", entry.text).isascii()
 
 
 @lru_cache(maxsize=1 << 16)  # prompts repeat their words; folding one is the fuzzy pass's cost
