@@ -104,9 +104,7 @@ def is_common_word(name: str) -> bool:
     return word_class(name) != "name"
 
 
-def singular(word: str) -> str:
-    """A plural or possessive folded to its noun, roughly ("ponies" -> "pony", "cats'" ->
-    "cat"): enough to compare content words, not a lemmatiser."""
+def _stem(word: str) -> str:
     if word.endswith("'s"):
         word = word[:-2]
     if len(word) > 4 and word.endswith("ies"):
@@ -120,7 +118,7 @@ def terms(text: str) -> frozenset[str]:
     """Content words (lower-case, plural folded) and Japanese bigrams (kana-only particles
     such as から are left out: every Japanese sentence has them)."""
     lowered = text.casefold()
-    found = {singular(w) for w in _LATIN_WORD.findall(lowered)}
+    found = {_stem(w) for w in _LATIN_WORD.findall(lowered)}
     found = {w for w in found if w not in STOPWORDS and len(w) > 1}
     for run in _CJK_RUN.findall(text):
         if len(run) == 1:

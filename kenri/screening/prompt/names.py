@@ -9,7 +9,6 @@ screener decides what counts (see ``screen``).
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from kenri.screening.prompt.normalize import Folded, fold, split_variants
-from kenri.text.lexicon import is_dictionary_word, singular, word_class
+from kenri.text.lexicon import is_dictionary_word, word_class
 
 SHORT_LENGTH = 3
 FUZZY_MIN_LENGTH = 6
@@ -129,9 +128,8 @@ class NameMatcher:
             key = _folded_word(prompt[start:end])
             if len(key) < FUZZY_MIN_LENGTH or not key.isascii():
                 continue
-            written = re.findall(r"[\w']+", prompt[start:end].casefold())
-            if all(is_dictionary_word(w) or is_dictionary_word(singular(w)) for w in written):
-                continue  # a word spelt right ("badger", "porcupines") is no misspelt name
+            if all(is_dictionary_word(w) for w in prompt[start:end].casefold().split()):
+                continue  # a word spelt right ("badger", "inside") is no misspelt name
             allowed = 1 if len(key) < 9 else 2
             found = process.extractOne(
                 key, self._fuzzy_pool(key[0], len(key), allowed), scorer=OSA.distance,
