@@ -130,11 +130,9 @@ class NameMatcher:
                 continue
             if all(is_dictionary_word(w) for w in prompt[start:end].casefold().split()):
                 continue  # a word spelt right ("badger", "inside") is no misspelt name
-            allowed = 1 if len(key) < 9 else 2
-            found = process.extractOne(
-                key, self._fuzzy_pool(key[0], len(key), allowed), scorer=OSA.distance,
-                score_cutoff=allowed,
-            )  # fmt: skip
+            allowed = _edits_allowed(len(key))
+            pool = self._fuzzy_pool(key[0], len(key))
+            found = process.extractOne(key, pool, scorer=OSA.distance, score_cutoff=allowed)
             if found is None or found[1] == 0:
                 continue
             name_key, distance, _ = found
@@ -142,11 +140,12 @@ class NameMatcher:
                 hits.append(NameHit(self.entries[index], start, end, "fuzzy", int(distance)))
         return hits
 
-    def _fuzzy_pool(self, first: str, length: int, allowed: int) -> list[str]:
+    def _fuzzy_pool(self, first: str, length: int) -> list[str]:
         """The names a word may be a typo of: the same first letter (a different one is a
         different word more often than a typo), a length within the edits allowed."""
         pool = self._fuzzy_pools.get((first, length))
         if pool is None:
+            allowed = _edits_allowed(length)
             pool = [
                 name
                 for near in range(length - allowed, length + allowed + 1)
@@ -154,6 +153,10 @@ class NameMatcher:
             ]
             self._fuzzy_pools[(first, length)] = pool
         return pool
+
+
+def _edits_allowed(length: int) -> int:
+    return 1 if length < 9 else 2
 
 
 def _latin(entry: NameEntry) -> bool:

@@ -296,7 +296,8 @@ class PromptScreener:
         return result
 
     def _name_matches(self, names: _Names, prompt: str, purpose: str) -> list[PromptMatch]:
-        hits = names.matcher.find(prompt)
+        # a word before a contraction ("Don't") is no name at all
+        hits = [h for h in names.matcher.find(prompt) if not CONTRACTION.match(prompt, h.end)]
         work_spans = {(h.start, h.end) for h in hits if not h.entry.character_id}
         kinds = [_word_class(prompt, h) for h in hits]
         # Where the prompt itself says what the capitalised word is, the capital is no
@@ -319,7 +320,7 @@ class PromptScreener:
         character_spans = {(h.entry.work_id, h.start, h.end) for h in hits if h.entry.character_id}
         best: dict[tuple[int, int | None, str], PromptMatch] = {}
         for hit, kind, why in zip(hits, kinds, explained, strict=True):
-            if _inside_spelled_word(prompt, hit) or CONTRACTION.match(prompt, hit.end):
+            if _inside_spelled_word(prompt, hit):
                 continue
             if not hit.entry.character_id and (hit.entry.work_id, hit.start, hit.end) in (
                 character_spans
